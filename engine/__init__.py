@@ -1,0 +1,26 @@
+"""A tabletop wargame scenario engine seeded by alliance posture.
+
+The public API is small: load a scenario and rules, run an exercise, read its log.
+Importing this package has no side effects.
+"""
+
+from engine.errors import EngineError, LogError, ReplayDivergence, RulesError, ScenarioError
+from engine.loading import load_pair, load_rules, load_scenario
+from engine.rules import Rules
+from engine.scenario import Scenario
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "EngineError",
+    "LogError",
+    "ReplayDivergence",
+    "Rules",
+    "RulesError",
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "load_pair",
+    "load_rules",
+    "load_scenario",
+]

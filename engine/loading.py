@@ -1,0 +1,341 @@
+"""The only reader of YAML: a file becomes a validated model, or an error naming file and line.
+
+YAML is parsed with PyYAML's safe loader into a node tree first. Walking that tree ourselves lets
+us (a) bound the work an alias bomb can cause before anything is expanded, (b) refuse duplicate
+keys, which PyYAML would silently overwrite, and (c) remember the line and column of every dotted
+path so that pydantic's complaints can point at the exact place in the file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import types
+import typing
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from engine.errors import InputError, Problem, ReferenceProblems, RulesError, ScenarioError
+from engine.rules import Rules
+from engine.scenario import Scenario
+
+MAX_BYTES = 2_000_000
+MAX_NODES = 200_000  # counted with aliases expanded: bounds an alias bomb's cost
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Document:
+    """Plain data parsed from a YAML file, with the position of every dotted path."""
+
+    data: Any
+    marks: dict[str, tuple[int, int]]
+    name: str
+
+
+def read_yaml(text_or_bytes: bytes | str, name: str) -> Document:
+    """Parse bounded, safe YAML into plain data plus a path -> (line, column) map."""
+    raw = text_or_bytes.encode() if isinstance(text_or_bytes, str) else text_or_bytes
+    if len(raw) > MAX_BYTES:
+        raise InputError("", (Problem(name, f"file is {len(raw):,} bytes; the limit is "
+                                            f"{MAX_BYTES:,}"),))
+    text = _decode(raw, name)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else None
+        col = mark.column + 1 if mark else None
+        what = " ".join(x for x in (e.context, e.problem) if x)
+        raise InputError("", (Problem(name, f"YAML syntax error: {what}", line, col),)) from None
+    except yaml.YAMLError as e:  # reader errors (control characters) have no problem_mark
+        raise InputError("", (Problem(name, f"YAML error: {e}"),)) from None
+    if root is None:
+        raise InputError("", (Problem(name, "file is empty; expected a YAML mapping"),))
+    marks: dict[str, tuple[int, int]] = {}
+    data = _walk(root, "", marks, [0], name)
+    return Document(data, marks, name)
+
+
+def _decode(raw: bytes, name: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        raise InputError("", (Problem(name, f"not UTF-8 text: byte 0x{raw[e.start]:02x} "
+                                            f"cannot be decoded", line, col),)) from None
+
+
+def _walk(node: yaml.Node, path: str, marks: dict, budget: list[int], name: str) -> Any:
+    """Build plain data from a node tree, counting every visit so aliases cannot explode."""
+    budget[0] += 1
+    if budget[0] > MAX_NODES:
+        raise InputError("", (Problem(name, f"document expands to more than {MAX_NODES:,} "
+                                            "values (an alias bomb?); refused",
+                                      node.start_mark.line + 1, node.start_mark.column + 1),))
+    marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+    if isinstance(node, yaml.MappingNode):
+        return _walk_mapping(node, path, marks, budget, name)
+    if isinstance(node, yaml.SequenceNode):
+        return [_walk(v, _join(path, i), marks, budget, name) for i, v in enumerate(node.value)]
+    return _scalar(node, name)
+
+
+def _walk_mapping(node: yaml.MappingNode, path: str, marks: dict, budget: list[int],
+                  name: str) -> dict:
+    out: dict[Any, Any] = {}
+    for k_node, v_node in node.value:
+        if k_node.tag == "tag:yaml.org,2002:merge":
+            raise InputError("", (Problem(name, "merge keys ('<<') are not supported; write "
+                                                "the values out", k_node.start_mark.line + 1,
+                                          k_node.start_mark.column + 1),))
+        key = _scalar(k_node, name) if isinstance(k_node, yaml.ScalarNode) else None
+        if not isinstance(key, str | int | float | bool) or isinstance(key, float):
+            raise InputError("", (Problem(name, "mapping keys must be plain names",
+                                          k_node.start_mark.line + 1,
+                                          k_node.start_mark.column + 1, path),))
+        if key in out:
+            raise InputError("", (Problem(name, f"duplicate key '{key}'",
+                                          k_node.start_mark.line + 1,
+                                          k_node.start_mark.column + 1, path),))
+        child = _join(path, key)
+        marks[child] = (k_node.start_mark.line + 1, k_node.start_mark.column + 1)
+        out[key] = _walk(v_node, child, marks, budget, name)
+    return out
+
+
+def _scalar(node: yaml.Node, name: str) -> Any:
+    try:
+        return yaml.SafeLoader(" ").construct_object(node, deep=True)
+    except yaml.YAMLError as e:
+        raise InputError("", (Problem(name, f"bad value: {getattr(e, 'problem', e)}",
+                                      node.start_mark.line + 1,
+                                      node.start_mark.column + 1),)) from None
+
+
+def _join(path: str, key: Any) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def validate_document(doc: Document, model: type[M], error: type[InputError]) -> M:
+    """Validate parsed data against a model, turning every complaint into a located Problem."""
+    if not isinstance(doc.data, dict):
+        found = type(doc.data).__name__
+        raise error("", (Problem(doc.name, f"expected a YAML mapping at the top level, found "
+                                           f"{found}", 1, 1),))
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as e:
+        raise error("", tuple(_problems(doc, model, e))) from None
+
+
+def _problems(doc: Document, model: type[BaseModel], e: ValidationError) -> list[Problem]:
+    out: list[Problem] = []
+    for err in e.errors(include_url=False):
+        ctx_error = (err.get("ctx") or {}).get("error")
+        if isinstance(ctx_error, ReferenceProblems):
+            out.extend(_locate(doc, p, m) for p, m in ctx_error.problems)
+            continue
+        loc = [str(x) for x in err["loc"] if not _is_union_tag(x)]
+        path = ".".join(loc)
+        out.append(_locate(doc, path, _message(doc, model, err, loc)))
+    return out
+
+
+def _is_union_tag(part: Any) -> bool:
+    # pydantic inserts the union member's type name ("str", "int") into loc; it is not a field
+    return isinstance(part, str) and part in {"str", "int", "float", "bool"}
+
+
+def _locate(doc: Document, path: str, message: str) -> Problem:
+    probe = path
+    while probe and probe not in doc.marks:
+        probe = probe.rpartition(".")[0]
+    line, col = doc.marks.get(probe, (1, 1))
+    return Problem(doc.name, message, line, col, path)
+
+
+def _message(doc: Document, model: type[BaseModel], err: dict, loc: list[str]) -> str:
+    kind, found = err["type"], err.get("input")
+    if kind == "extra_forbidden":
+        valid = _field_names(model, loc[:-1])
+        close = difflib.get_close_matches(loc[-1], valid, n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(valid)}"
+        return f"unknown key '{loc[-1]}'{hint}"
+    if kind == "missing":
+        return "required key is missing"
+    shown = json.dumps(found, default=str)[:60] if found is not None else "nothing"
+    return f"expected {_expectation(err)}, found {shown}"
+
+
+def _expectation(err: dict) -> str:
+    msg: str = err["msg"]
+    for prefix in ("Input should be ", "Value error, ", "String should "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix):]
+    return msg[0].lower() + msg[1:] if msg else msg
+
+
+def _field_names(model: type[BaseModel], loc: list[str]) -> list[str]:
+    """The valid keys of the model found by following loc (dict keys are skipped over)."""
+    current: Any = model
+    for part in loc:
+        current = _descend(current, part)
+        if current is None:
+            return []
+    return sorted(current.model_fields) if _is_model(current) else []
+
+
+def _descend(tp: Any, part: str) -> Any:
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, types.UnionType):
+            tp = next((a for a in typing.get_args(tp) if a is not type(None)), None)
+        else:
+            break
+    if _is_model(tp):
+        field = tp.model_fields.get(part)
+        return field.annotation if field else None
+    origin = typing.get_origin(tp)
+    if origin in (dict, tuple, list):
+        args = typing.get_args(tp)
+        return _unwrap(args[-1] if origin is dict else args[0])
+    return None
+
+
+def _unwrap(tp: Any) -> Any:
+    while typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    return tp
+
+
+def _is_model(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+
+# ---- files -----------------------------------------------------------------------------------
+
+def read_file(path: str | Path) -> tuple[bytes, str]:
+    """Read a user file with a size bound; errors name the path."""
+    p = Path(path)
+    name = str(path)
+    if p.is_dir():
+        raise InputError("", (Problem(name, "is a directory; expected a YAML file"),))
+    try:
+        size = p.stat().st_size
+        if size > MAX_BYTES:
+            raise InputError("", (Problem(name, f"file is {size:,} bytes; the limit is "
+                                                f"{MAX_BYTES:,}"),))
+        with p.open("rb") as fh:
+            return fh.read(MAX_BYTES + 1), name
+    except OSError as e:
+        raise InputError("", (Problem(name, f"cannot read: {e.strerror or e}"),)) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """A scenario from a file path or a built-in name (e.g. ``alliance-2024``)."""
+    raw, name = _resolve("scenarios", path)
+    return parse_scenario(raw, name)
+
+
+def load_rules(path: str | Path = "standard") -> Rules:
+    """A rule set from a file path or a built-in name (e.g. ``standard``)."""
+    raw, name = _resolve("rules", path)
+    return parse_rules(raw, name)
+
+
+def parse_scenario(raw: bytes | str, name: str = "<scenario>") -> Scenario:
+    return validate_document(read_yaml(raw, name), Scenario, ScenarioError)
+
+
+def parse_rules(raw: bytes | str, name: str = "<rules>") -> Rules:
+    return validate_document(read_yaml(raw, name), Rules, RulesError)
+
+
+def load_any(path: str | Path) -> Scenario | Rules:
+    """Validate a file as a scenario or rules, chosen by its ``format`` key."""
+    raw, name = read_file(path)
+    doc = read_yaml(raw, name)
+    fmt = doc.data.get("format") if isinstance(doc.data, dict) else None
+    if fmt == "wargame-rules/1":
+        return validate_document(doc, Rules, RulesError)
+    if fmt != "wargame-scenario/1":
+        line, col = doc.marks.get("format", (1, 1))
+        raise InputError("", (Problem(name, "expected 'format: wargame-scenario/1' or "
+                                            f"'format: wargame-rules/1', found "
+                                            f"{json.dumps(fmt, default=str)}", line, col,
+                                      "format"),))
+    return validate_document(doc, Scenario, ScenarioError)
+
+
+def builtin_names(kind: str) -> list[str]:
+    """Names of the built-in scenarios or rule sets shipped inside the package."""
+    folder = resources.files("engine") / "data" / kind
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def builtin_path(kind: str, name: str) -> Path:
+    return Path(str(resources.files("engine") / "data" / kind / f"{name}.yaml"))
+
+
+def _resolve(kind: str, path: str | Path) -> tuple[bytes, str]:
+    p = Path(path)
+    if not p.exists() and str(path) in builtin_names(kind):
+        p = builtin_path(kind, str(path))
+        return read_file(p)[0], f"{kind}/{path}.yaml"
+    if not p.exists() and p.suffix == "" and "/" not in str(path):
+        known = ", ".join(builtin_names(kind))
+        raise InputError("", (Problem(str(path), f"no such file or built-in {kind[:-1]} "
+                                                 f"(built-ins: {known})"),))
+    return read_file(p)
+
+
+def canonical_json(model: BaseModel) -> str:
+    """Stable JSON of a model (sorted keys, no spaces): what logs embed and hash."""
+    return json.dumps(model.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def pair_problems(scenario: Scenario, rules: Rules) -> list[str]:
+    """Cross-file checks: every inject names an action (and valid params) of the rule set."""
+    out = []
+    for i, inj in enumerate(scenario.injects):
+        menus = {"blue": rules.actions.blue, "red": rules.actions.red}
+        sides = ("blue", "red") if inj.side == "white" else (inj.side,)
+        action = next((menus[s][inj.action] for s in sides if inj.action in menus[s]), None)
+        if action is None:
+            known = sorted({a for s in sides for a in menus[s]})
+            out.append(f"injects.{i}.action: unknown action '{inj.action}' for side "
+                       f"{inj.side} in rules '{rules.name}' (known: {', '.join(known)})")
+            continue
+        for p, v in inj.params.items():
+            spec = action.params.get(p)
+            if spec is None:
+                out.append(f"injects.{i}.params.{p}: action '{inj.action}' has no such parameter")
+            elif spec.choices and str(v) not in spec.choices:
+                out.append(f"injects.{i}.params.{p}: expected one of {list(spec.choices)}, "
+                           f"found {v!r}")
+    return out
+
+
+def load_pair(scenario: str | Path, rules: str | Path | None = None) -> tuple[Scenario, Rules]:
+    """A scenario and its rule set (the one it names unless given), checked against each other."""
+    s = load_scenario(scenario)
+    r = load_rules(rules or s.rules)
+    problems = pair_problems(s, r)
+    if problems:
+        name = str(scenario)
+        raise ScenarioError("", tuple(Problem(name, p) for p in problems))
+    return s, r

@@ -1,0 +1,18 @@
+"""JSON Schemas of the input formats, as published by ``wargame schema`` and shipped files."""
+
+from __future__ import annotations
+
+import json
+
+from engine.rules import Rules
+from engine.scenario import Scenario
+
+MODELS = {"scenario": Scenario, "rules": Rules}
+
+
+def json_schema(kind: str) -> str:
+    """The JSON Schema text for ``scenario`` or ``rules`` (KeyError for anything else)."""
+    model = MODELS[kind]
+    schema = model.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
