@@ -18,6 +18,7 @@ from engine.loading import (
     load_any,
     load_rules,
     load_scenario,
+    locate_problems,
     pair_problems,
 )
 from engine.scenario import Scenario
@@ -63,9 +64,14 @@ def validate(
 
 
 def _check_pair(s: Scenario, path: Path) -> None:
-    problems = pair_problems(s, load_rules(s.rules))
+    """The scenario against the rule set it names; each problem located in the scenario file."""
+    try:
+        problems = pair_problems(s, load_rules(s.rules))
+    except EngineError as e:
+        why = "; ".join(p.message for p in e.problems) or str(e)
+        problems = [f"rules: cannot use rule set '{s.rules}': {why}"]
     if problems:
-        raise EngineError("", tuple(Problem(str(path), p) for p in problems))
+        raise EngineError("", locate_problems(path, problems))
 
 
 @app.command()

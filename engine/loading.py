@@ -27,6 +27,7 @@ from engine.scenario import Scenario
 
 MAX_BYTES = 2_000_000
 MAX_NODES = 200_000  # counted with aliases expanded: bounds an alias bomb's cost
+MAX_DEPTH = 64  # nesting of mappings and lists; PyYAML recurses (and slows) on deep nesting
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -39,6 +40,22 @@ class Document:
     name: str
 
 
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing values nested more than MAX_DEPTH deep while composing."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self._depth >= MAX_DEPTH:
+            raise yaml.composer.ComposerError(None, None, f"values are nested more than "
+                                              f"{MAX_DEPTH} deep", self.peek_event().start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
 def read_yaml(text_or_bytes: bytes | str, name: str) -> Document:
     """Parse bounded, safe YAML into plain data plus a path -> (line, column) map."""
     raw = text_or_bytes.encode() if isinstance(text_or_bytes, str) else text_or_bytes
@@ -47,17 +64,24 @@ def read_yaml(text_or_bytes: bytes | str, name: str) -> Document:
                                             f"{MAX_BYTES:,}"),))
     text = _decode(raw, name)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_BoundedLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
         col = mark.column + 1 if mark else None
         what = " ".join(x for x in (e.context, e.problem) if x)
         raise InputError("", (Problem(name, f"YAML syntax error: {what}", line, col),)) from None
-    except yaml.YAMLError as e:  # reader errors (control characters) have no problem_mark
+    except yaml.reader.ReaderError as e:  # control characters: no mark, only a position
+        line = text.count("\n", 0, e.position) + 1
+        col = e.position - (text.rfind("\n", 0, e.position) + 1) + 1
+        char = e.character if isinstance(e.character, int) else ord(e.character[:1] or b"?")
+        raise InputError("", (Problem(name, f"YAML error: character U+{char:04X} is not "
+                                            "allowed", line, col),)) from None
+    except yaml.YAMLError as e:
         raise InputError("", (Problem(name, f"YAML error: {e}"),)) from None
     if root is None:
         raise InputError("", (Problem(name, "file is empty; expected a YAML mapping"),))
+    _expanded_size(root, {}, set(), name)
     marks: dict[str, tuple[int, int]] = {}
     data = _walk(root, "", marks, [0], name)
     return Document(data, marks, name)
@@ -73,6 +97,33 @@ def _decode(raw: bytes, name: str) -> str:
                                             f"cannot be decoded", line, col),)) from None
 
 
+def _expanded_size(node: yaml.Node, memo: dict[int, int], active: set[int], name: str) -> int:
+    """Values a node expands to with aliases followed, refusing bombs and self-reference early."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    mark = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if key in active:
+        raise InputError("", (Problem(name, "an alias refers to a value that contains it; "
+                                            "refused", *mark),))
+    active.add(key)
+    children: list[yaml.Node] = []
+    if isinstance(node, yaml.MappingNode):
+        children = [v for _, v in node.value]
+    elif isinstance(node, yaml.SequenceNode):
+        children = node.value
+    size = 1 + sum(_expanded_size(c, memo, active, name) for c in children)
+    active.discard(key)
+    if size > MAX_NODES:
+        raise InputError("", (Problem(name, f"document expands to more than {MAX_NODES:,} "
+                                            "values (an alias bomb?); refused", *mark),))
+    memo[key] = size
+    return size
+
+
+_PLAIN_COLLECTIONS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
 def _walk(node: yaml.Node, path: str, marks: dict, budget: list[int], name: str) -> Any:
     """Build plain data from a node tree, counting every visit so aliases cannot explode."""
     budget[0] += 1
@@ -81,6 +132,10 @@ def _walk(node: yaml.Node, path: str, marks: dict, budget: list[int], name: str)
                                             "values (an alias bomb?); refused",
                                       node.start_mark.line + 1, node.start_mark.column + 1),))
     marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+    if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_COLLECTIONS:
+        raise InputError("", (Problem(name, f"bad value: tag '{node.tag}' is not supported; "
+                                            "write a plain mapping or list",
+                                      node.start_mark.line + 1, node.start_mark.column + 1),))
     if isinstance(node, yaml.MappingNode):
         return _walk_mapping(node, path, marks, budget, name)
     if isinstance(node, yaml.SequenceNode):
@@ -113,8 +168,8 @@ def _walk_mapping(node: yaml.MappingNode, path: str, marks: dict, budget: list[i
 
 def _scalar(node: yaml.Node, name: str) -> Any:
     try:
-        return yaml.SafeLoader(" ").construct_object(node, deep=True)
-    except yaml.YAMLError as e:
+        return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, OverflowError) as e:  # e.g. 2024-13-01, !!int x
         raise InputError("", (Problem(name, f"bad value: {getattr(e, 'problem', e)}",
                                       node.start_mark.line + 1,
                                       node.start_mark.column + 1),)) from None
@@ -128,8 +183,9 @@ def validate_document(doc: Document, model: type[M], error: type[InputError]) ->
     """Validate parsed data against a model, turning every complaint into a located Problem."""
     if not isinstance(doc.data, dict):
         found = type(doc.data).__name__
+        line, col = doc.marks.get("", (1, 1))
         raise error("", (Problem(doc.name, f"expected a YAML mapping at the top level, found "
-                                           f"{found}", 1, 1),))
+                                           f"{found}", line, col),))
     try:
         return model.model_validate(doc.data)
     except ValidationError as e:
@@ -269,7 +325,7 @@ def load_any(path: str | Path) -> Scenario | Rules:
     if fmt == "wargame-rules/1":
         return validate_document(doc, Rules, RulesError)
     if fmt != "wargame-scenario/1":
-        line, col = doc.marks.get("format", (1, 1))
+        line, col = doc.marks.get("format", doc.marks.get("", (1, 1)))
         raise InputError("", (Problem(name, "expected 'format: wargame-scenario/1' or "
                                             f"'format: wargame-rules/1', found "
                                             f"{json.dumps(fmt, default=str)}", line, col,
@@ -328,6 +384,12 @@ def pair_problems(scenario: Scenario, rules: Rules) -> list[str]:
                 out.append(f"injects.{i}.params.{p}: expected one of {list(spec.choices)}, "
                            f"found {v!r}")
     return out
+
+
+def locate_problems(path: str | Path, problems: list[str]) -> tuple[Problem, ...]:
+    """Problems given as 'dotted.path: message', located at their lines in the file at path."""
+    doc = read_yaml(*read_file(path))
+    return tuple(_locate(doc, *p.split(": ", 1)) for p in problems)
 
 
 def load_pair(scenario: str | Path, rules: str | Path | None = None) -> tuple[Scenario, Rules]:

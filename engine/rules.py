@@ -38,6 +38,7 @@ FACTS: dict[str, str] = {
     "incursions_seen": "Red incursions into claimed zones Blue detected last turn",
     "links_degraded": "C2 links currently degraded",
     "authority": "1 when engagement authority is held, else 0",
+    "authority_requested": "1 when engagement authority is held or has been asked for, else 0",
     "article5": "1 once Article V has been invoked, else 0",
     "armed_attack": "1 once Red has crossed the armed-attack threshold, else 0",
     "blue_isr_seen": "Blue ISR sorties Red observed last turn",
@@ -135,11 +136,31 @@ class CyberTable(Frozen):
     space_isr_penalty: Prob = Field(description="Share of ISR sorties lost while space degraded.")
 
 
+Readiness = Literal["garrison", "alert", "dispersed"]
+
+
+class LittoralTable(Frozen):
+    ready_share: dict[Readiness, Prob] = Field(description="Share of launchers ready to fire.")
+    exposure: dict[Readiness, Prob] = Field(
+        description="Red's targeting effectiveness against batteries in each readiness state.")
+
+
+class StrikeTable(Frozen):
+    range_nm: NonNegative = Field(description="Reach of a Red naval strike on batteries.")
+    p_hit: Prob = Field(description="Chance a Red strike missile hits a battery launcher.")
+
+
 class Adjudication(Frozen):
     detection: DetectionTable
     salvo: SalvoTable
     c2: C2Table
     cyber: CyberTable
+    littoral: LittoralTable
+    strike: StrikeTable
+    attributed_gain_share: Prob = Field(
+        description="Share of an action's gain Red keeps when the act is attributed to it.")
+    destructive_space_factor: Positive = Field(
+        description="How much longer a destructive counterspace attack lasts than jamming.")
 
 
 class DoctrineRule(Frozen):
@@ -158,6 +179,16 @@ class RedWeights(Frozen):
     credibility: NonNegative
 
 
+class Observation(Frozen):
+    """How Red reads Blue's resolve from one turn: a base plus what it saw Blue do."""
+
+    base: Prob
+    exercise: Prob
+    signal: Prob
+    authority: Prob
+    detection: Prob
+
+
 class RedModel(Frozen):
     """Red's expected-utility, quantal-response choice (rationality = softmax sharpness)."""
 
@@ -166,8 +197,17 @@ class RedModel(Frozen):
     prior_isr_coverage: Prob
     prior_resolve: Prob
     weights: RedWeights
+    resolve_seen: Observation
     patience: Hours = Field(72.0, description="Response delay at which Blue's answer loses half "
                                               "its deterrent value.")
+
+
+class Ending(Frozen):
+    """When an exercise stops before its last turn."""
+
+    turns_after_armed_attack: Annotated[int, Field(strict=True, ge=0, le=50)] = Field(
+        2, description="Turns played after Red crosses the armed-attack threshold."
+    )
 
 
 class Rules(Frozen):
@@ -181,6 +221,7 @@ class Rules(Frozen):
     adjudication: Adjudication
     doctrine: dict[Literal["blue"], tuple[DoctrineRule, ...]]
     red_model: RedModel
+    end: Ending = Ending()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Rules:

@@ -1,0 +1,128 @@
+"""Who decides each turn. A controller sees only its own side's view and returns orders drawn
+from the rules' action menu; doctrine, recorded orders, people and Python callbacks all fit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from engine.decision import RedEstimate, condition_holds, quantal_choice, utility
+from engine.rules import Rules
+
+
+@dataclass(frozen=True)
+class Order:
+    """One action from the menu, with its parameters."""
+
+    action: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"action": self.action, "params": dict(sorted(self.params.items()))}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Order:
+        return cls(str(d["action"]), {str(k): str(v) for k, v in d.get("params", {}).items()})
+
+
+@dataclass(frozen=True)
+class View:
+    """What one side knows at the start of a turn (fog of war applies)."""
+
+    turn: int
+    side: str
+    rung: str
+    menu: tuple[str, ...]  # actions whose preconditions hold now
+    facts: Mapping[str, float]
+    situation: Mapping[str, Any]
+    estimate: RedEstimate | None = None  # Red only
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A controller's orders and, optionally, how it reached them (logged as a record)."""
+
+    orders: tuple[Order, ...]
+    explanation: Mapping[str, Any] | None = None
+
+
+class Controller(Protocol):
+    """Anything that turns a view into orders."""
+
+    name: str
+
+    def decide(self, view: View, rules: Rules, rng: np.random.Generator) -> Decision: ...
+
+
+class BlueDoctrine:
+    """Blue's readable rule list: every rule whose conditions hold adds its action once, in
+    order (the first rule naming an action wins)."""
+
+    name = "doctrine"
+
+    def decide(self, view: View, rules: Rules, rng: np.random.Generator) -> Decision:
+        chosen: dict[str, Order] = {}
+        fired: list[str] = []
+        for rule in rules.doctrine.get("blue", ()):
+            if rule.do in chosen or rule.do not in view.menu:
+                continue
+            if all(condition_holds(c, view.facts, rules.ladder.level) for c in rule.when):
+                chosen[rule.do] = Order(rule.do, dict(rule.params))
+                fired.append(rule.name)
+        return Decision(tuple(chosen.values()), {"rules_fired": fired})
+
+
+class RedQuantal:
+    """Red's expected-utility choice with a quantal-response (softmax) rule."""
+
+    name = "doctrine"
+
+    def decide(self, view: View, rules: Rules, rng: np.random.Generator) -> Decision:
+        assert view.estimate is not None, "Red's view carries its estimate of Blue"
+        scored = {}
+        for aid in view.menu:
+            action = rules.actions.red[aid]
+            scored[aid] = utility(action, rules.ladder.level(action.signals), view.estimate,
+                                  rules.red_model)
+        u = float(rng.random())
+        pick, probs = quantal_choice({a: s["eu"] for a, s in scored.items()},
+                                     rules.red_model.rationality, u)
+        options = {a: {"eu": round(s["eu"], 6), "p": round(probs[a], 6),
+                       "q": round(s["q"], 6)} for a, s in sorted(scored.items())}
+        return Decision((Order(pick),), {"options": options, "draw": round(u, 6),
+                                         "choice": pick})
+
+
+class Scripted:
+    """Plays recorded or file-given orders by turn; turns without orders fall back, or hold."""
+
+    def __init__(self, orders: Mapping[int, list[Order]], fallback: Controller | None = None,
+                 name: str = "orders") -> None:
+        self.orders = dict(orders)
+        self.fallback = fallback
+        self.name = name
+
+    def decide(self, view: View, rules: Rules, rng: np.random.Generator) -> Decision:
+        if view.turn in self.orders:
+            return Decision(tuple(self.orders[view.turn]))
+        if self.fallback is not None:
+            return self.fallback.decide(view, rules, rng)
+        return Decision(())
+
+
+class Callback:
+    """A Python function ``view -> list[Order]`` playing a side (notebooks, experiments)."""
+
+    def __init__(self, fn: Callable[[View], list[Order]], name: str = "callback") -> None:
+        self.fn = fn
+        self.name = name
+
+    def decide(self, view: View, rules: Rules, rng: np.random.Generator) -> Decision:
+        return Decision(tuple(self.fn(view)))
+
+
+def default_controllers() -> dict[str, Controller]:
+    return {"blue": BlueDoctrine(), "red": RedQuantal()}

@@ -1,0 +1,436 @@
+"""The turn loop: ``run(scenario, rules, seed, controllers, sink) -> RunResult``.
+
+``run`` is a pure function of its arguments: it builds a fresh simpy Environment, draws only from
+the run's named streams, and hands every record to the sink. Each turn has four phases:
+orders (controllers see their own views), execution (simpy runs the turn's hours), adjudication
+(salvos, escalation rung, Article V) and assessment (per-turn measures, state digest, end test).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import simpy
+
+from engine import decision
+from engine.adjudication import salvo_losses
+from engine.controllers import Controller, Decision, Order, View, default_controllers
+from engine.forces import adversary, c2, isr, littoral
+from engine.rng import Seed, Streams, describe
+from engine.rules import Action, Rules
+from engine.scenario import Scenario
+from engine.world import BLUE, BOTH, RED, ListSink, Sink, World, r6
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run produced besides its records: the outcome and a few counts."""
+
+    outcome: dict[str, Any]
+    seed: dict[str, Any]
+    records: int
+
+
+def run(scenario: Scenario, rules: Rules, seed: Seed = 0,
+        controllers: Mapping[str, Controller] | None = None,
+        sink: Sink | None = None) -> RunResult:
+    """Play one exercise; records go to ``sink`` (kept in memory when none is given)."""
+    streams = Streams(seed)
+    sink = ListSink() if sink is None else sink
+    players = {**default_controllers(), **(controllers or {})}
+    w = _setup(scenario, rules, streams, sink)
+    for turn in range(1, scenario.turns.count + 1):
+        w.turn, w.last_turn, w.turn_log = turn, w.turn_log, {}
+        _orders_phase(w, players)
+        littoral.sense(w)
+        w.env.run(until=turn * w.hours)
+        _adjudicate(w)
+        ended = _assess(w)
+        w.close_turn()
+        sink.end_turn(turn)
+        if ended:
+            break
+    outcome = outcome_measures(w)
+    w.emit("game.end", "white", "", outcome, BOTH)
+    return RunResult(outcome, describe(streams.sequence), w.seq)
+
+
+def _setup(s: Scenario, r: Rules, streams: Streams, sink: Sink) -> World:
+    w = World(s, r, simpy.Environment(), streams, sink)
+    w.rung = w.highest = r.ladder.rungs()[0].id
+    w.dist = {(z, z): 0.0 for z in s.theater.zones}
+    for a, b, d in s.theater.distances:
+        w.dist[(a, b)] = w.dist[(b, a)] = float(d)
+    w.routes = c2.routes(s)
+    # Red starts halfway between its prior and what Blue's declared posture implies
+    w.beliefs = {"isr": (r.red_model.prior_isr_coverage + nominal_isr_coverage(s, r)) / 2,
+                 "resolve": r.red_model.prior_resolve}
+    c2.setup(w)
+    adversary.setup(w)
+    littoral.setup(w)
+    isr.start(w)
+    return w
+
+
+def nominal_isr_coverage(s: Scenario, r: Rules) -> float:
+    """Expected share of a turn with Blue ISR on station over Red's objective, from the posture
+    alone (what Red can infer from Blue's public decisions before it sees a sortie)."""
+    hours = 0.0
+    rate = r.adjudication.detection.sorties_per_aircraft["normal"]
+    for det in s.blue.isr.values():
+        if s.red.objective not in det.zones:
+            continue
+        base = s.theater.bases[det.base].zone
+        transit = s.distance(base, s.red.objective) / det.transit_kts
+        flown = det.aircraft * det.availability * (1 - det.weather_cancel_p) * (
+            1 - det.maintenance_cancel_p) * rate * (s.turns.hours / 24)
+        hours += flown * max(0.0, det.endurance_h - 2 * transit) / len(det.zones)
+    return min(1.0, hours / s.turns.hours)
+
+
+# ---- orders ----------------------------------------------------------------------------------
+
+def _orders_phase(w: World, players: Mapping[str, Controller]) -> None:
+    for side in ("blue", "red"):
+        view = make_view(w, side)
+        made = players[side].decide(view, w.rules, w.rng(f"{side}.decision"))
+        _log_decision(w, side, players[side].name, made)
+        for order in made.orders:
+            _issue(w, side, order, source=players[side].name)
+    for i, inj in enumerate(w.scenario.injects):
+        if inj.turn != w.turn:
+            continue
+        side = inj.side if inj.side != "white" else (
+            "blue" if inj.action in w.rules.actions.blue else "red")
+        w.emit("umpire.inject", "white", f"inject.{i}", {
+            "side": side, "action": inj.action, "note": inj.note}, BOTH)
+        _issue(w, side, Order(inj.action, {k: str(v) for k, v in inj.params.items()}),
+               source="umpire")
+
+
+def _log_decision(w: World, side: str, controller: str, made: Decision) -> None:
+    data: dict[str, Any] = {"controller": controller,
+                            "orders": [o.to_json() for o in made.orders]}
+    if side == "blue" and made.explanation:
+        data.update(made.explanation)
+    w.emit("orders", side, side, data, (side,))
+    if side == "red" and made.explanation:
+        w.emit("red.decision", "red", "red", dict(made.explanation), RED)
+
+
+def order_problem(w: World, side: str, order: Order) -> str | None:
+    """Why an order is not legal now, or None: unknown action, bad params, unmet precondition."""
+    menu = w.rules.actions.blue if side == "blue" else w.rules.actions.red
+    action = menu.get(order.action)
+    if action is None:
+        return f"'{order.action}' is not on {side}'s menu"
+    for name, value in order.params.items():
+        spec = action.params.get(name)
+        if spec is None:
+            return f"'{order.action}' has no parameter '{name}'"
+        if value not in param_choices(w, spec):
+            return f"{name}={value!r} is not one of {param_choices(w, spec)}"
+    facts = side_facts(w, side)
+    for cond in action.preconditions:
+        if not decision.condition_holds(cond, facts, w.rules.ladder.level):
+            return f"precondition '{cond}' does not hold"
+    return None
+
+
+def param_choices(w: World, spec: Any) -> list[str]:
+    """Legal values of an action parameter, from the rules or (for kinds) from the scenario."""
+    if spec.choices:
+        return list(spec.choices)
+    return sorted({"zone": w.scenario.theater.zones, "red_group": w.scenario.red.groups,
+                   "link": w.scenario.blue.c2.links}[spec.kind])
+
+
+def _issue(w: World, side: str, order: Order, source: str) -> None:
+    problem = order_problem(w, side, order)
+    if problem:
+        w.emit("orders.rejected", side, side, {"order": order.to_json(), "reason": problem,
+                                               "source": source}, (side,))
+        return
+    menu = w.rules.actions.blue if side == "blue" else w.rules.actions.red
+    action = menu[order.action]
+    params = {n: order.params.get(n, p.default) for n, p in sorted(action.params.items())}
+    w.turn_log.setdefault("actions", []).append((side, order.action))
+    if side == "red":
+        adversary.execute(w, order.action, action, params)
+    else:
+        _blue_execute(w, action, params)
+
+
+def _blue_execute(w: World, action: Action, params: Mapping[str, str | None]) -> None:
+    effect = action.effect
+    if effect == "isr_tempo":
+        for det in sorted(w.isr_tempo):
+            w.isr_tempo[det] = str(params.get("level") or "normal")
+    elif effect == "littoral_posture":
+        for rid in sorted(w.readiness):
+            littoral.set_posture(w, rid, str(params.get("readiness") or "alert"))
+    elif effect == "exercise":
+        if w.scenario.blue.c2.exercises_per_turn > 0:
+            w.note("exercises", w.scenario.blue.c2.exercises_per_turn)
+            w.emit("blue.exercise", "blue", "alliance", {
+                "count": w.scenario.blue.c2.exercises_per_turn}, BOTH)
+    elif effect == "signal":
+        w.note("signals")
+        w.emit("blue.signal", "blue", "alliance", {}, BOTH)
+    elif effect == "c2_harden":
+        c2.harden(w)
+        w.emit("c2.hardened", "blue", "alliance", {}, BLUE)
+    elif effect == "consult":
+        w.consulted_turn = w.turn
+    elif effect == "authorize_engagement":
+        for rid in sorted(w.authority):
+            littoral.request_authority(w, rid)
+
+
+# ---- views -----------------------------------------------------------------------------------
+
+def side_facts(w: World, side: str) -> dict[str, float]:
+    """The numbers doctrine conditions and preconditions read (see rules.FACTS)."""
+    last = w.last_turn
+    return {
+        "turn": float(w.turn),
+        "rung": float(w.rung_level()),
+        "red_tracks": float(_fresh_tracks(w)) if side == "blue" else 0.0,
+        "incursions_seen": float(last.get("incursions_detected", 0)) if side == "blue" else 0.0,
+        "links_degraded": float(c2.degraded_count(w)) if side == "blue" else 0.0,
+        "authority": float(any(w.authority.values())),
+        "authority_requested": float(any(w.authority.values())
+                                     or any(w.authority_pending.values())),
+        "article5": float(w.article5_turn is not None),
+        "armed_attack": float(w.armed_attack_turn is not None),
+        "blue_isr_seen": float(last.get("isr_station_objective_h", 0.0)) if side == "red" else 0,
+        "red_gains": r6(w.red_gains),
+    }
+
+
+def _fresh_tracks(w: World) -> int:
+    return len({g for node in w.tracks.values() for g, t in node.items()
+                if w.now - t.detected_t <= w.hours})
+
+
+def make_view(w: World, side: str) -> View:
+    """A side's view: its facts, legal menu and own situation (never the other side's)."""
+    facts = side_facts(w, side)
+    menu_src = w.rules.actions.blue if side == "blue" else w.rules.actions.red
+    menu = tuple(a for a, act in sorted(menu_src.items())
+                 if all(decision.condition_holds(c, facts, w.rules.ladder.level)
+                        for c in act.preconditions))
+    situation = _blue_situation(w) if side == "blue" else _red_situation(w)
+    estimate = red_estimate(w) if side == "red" else None
+    return View(w.turn, side, w.rung, menu, facts, situation, estimate)
+
+
+def _blue_situation(w: World) -> dict[str, Any]:
+    return {
+        "isr_tempo": dict(w.isr_tempo), "readiness": dict(w.readiness),
+        "authority": dict(w.authority),
+        "batteries": {f"{r}.{b}": {"site": s.site, "launchers": r6(s.launchers),
+                                   "magazine": s.magazine}
+                      for (r, b), s in sorted(w.batteries.items())},
+        "links_degraded": sorted(lid for lid in w.links if w.link_degraded(lid)),
+        "tracks": {g: {"zone": t.zone, "age_h": r6(w.now - t.detected_t)}
+                   for node in sorted(w.tracks) for g, t in sorted(w.tracks[node].items())},
+    }
+
+
+def _red_situation(w: World) -> dict[str, Any]:
+    return {"groups": {g: {"zone": s.dest, "ships": r6(s.ships), "mission": s.mission}
+                       for g, s in sorted(w.groups.items())},
+            "beliefs": {k: r6(v) for k, v in sorted(w.beliefs.items())}}
+
+
+def red_estimate(w: World) -> decision.RedEstimate:
+    """Red's estimate of Blue: its beliefs plus what Blue's public posture implies."""
+    s, r = w.scenario, w.rules
+    return decision.RedEstimate(
+        isr_coverage=w.beliefs["isr"], resolve=w.beliefs["resolve"],
+        attribution_p=r.adjudication.detection.attribution_p,
+        response_delay_h=_response_delay(w), patience_h=r.red_model.patience,
+        covered_domains=s.treaty.article5_domains,
+        expected_loss_share=_expected_loss_share(w), rung_level=w.rung_level(),
+        threshold_level=r.ladder.level(r.ladder.armed_attack_threshold))
+
+
+def _response_delay(w: World) -> float:
+    """Hours from Red's act to Blue's answer: consultation (unless authority is held) plus C2."""
+    s, table = w.scenario, w.rules.adjudication.c2
+    c2cfg = s.blue.c2
+    hq = next((reg.hq_node for _, reg in sorted(s.blue.littoral.items())), c2cfg.authority_node)
+    degraded = {lid for lid in w.links if w.link_degraded(lid)}
+    there = c2.expected_delay(s, table, w.routes, hq, c2cfg.authority_node, w.hours, degraded)
+    back = c2.expected_delay(s, table, w.routes, c2cfg.authority_node, hq, w.hours, degraded)
+    if any(w.authority.values()):
+        return back
+    return there + c2cfg.consultation_h * table.command_latency_factor[c2cfg.command] + back
+
+
+def _expected_loss_share(w: World) -> float:
+    """Hughes-model share of Red's navy lost to the anti-ship batteries in range of its goal."""
+    s = w.scenario
+    navy = [(gid, g) for gid, g in sorted(s.red.groups.items()) if g.kind == "navy"]
+    ships = sum(w.groups[gid].ships for gid, _ in navy)
+    if not navy or ships <= 0:
+        return 0.0
+    g = navy[0][1]
+    shooters, offense = 0.0, 0.0
+    for (rid, _), b in sorted(w.batteries.items()):
+        reg = s.blue.littoral[rid]
+        if reg.anti_ship and w.dist.get((b.site, s.red.objective), 1e9) <= reg.range_nm:
+            shooters += b.launchers * w.rules.adjudication.littoral.ready_share[w.readiness[rid]]
+            offense = reg.missiles_per_launcher * reg.p_hit
+    lost = salvo_losses(shooters=shooters, offense=offense, targets=ships,
+                        defense=g.interceptors_per_ship * g.p_intercept,
+                        staying_power=g.staying_power)
+    return lost / ships
+
+
+# ---- adjudication and assessment -------------------------------------------------------------
+
+def _adjudicate(w: World) -> None:
+    littoral.engage(w)
+    _escalation(w)
+    _red_gains(w)
+    _update_beliefs(w)
+
+
+def _escalation(w: World) -> None:
+    """New rung: the highest signalled this turn, or one rung down from last turn's if lower."""
+    rungs = [x.id for x in w.rules.ladder.rungs()]
+    threshold = w.rules.ladder.level(w.rules.ladder.armed_attack_threshold)
+    top = rungs.index(w.rung) - 1
+    for side, aid in w.turn_log.get("actions", []):
+        action = (w.rules.actions.blue if side == "blue" else w.rules.actions.red)[aid]
+        top = max(top, rungs.index(action.signals))
+        if side == "red" and w.rules.ladder.level(action.signals) >= threshold:
+            _armed_attack(w, aid, action)
+    new = rungs[max(0, top)]
+    if new != w.rung:
+        w.emit("escalation.rung", "white", "ladder", {
+            "from": w.rung, "to": new, "level": w.rules.ladder.level(new)}, BOTH)
+    w.rung = new
+    if rungs.index(new) > rungs.index(w.highest):
+        w.highest = new
+
+
+def _armed_attack(w: World, aid: str, action: Action) -> None:
+    """Red crossed the threshold: deterrence failed; check Article V for the attack's domain."""
+    if w.armed_attack_turn is None:
+        w.armed_attack_turn = w.turn
+        w.emit("escalation.threshold", "white", "ladder", {
+            "action": aid, "domain": action.domain}, BOTH)
+    covered = action.domain in w.scenario.treaty.article5_domains
+    if covered and w.article5_turn is None:
+        w.article5_turn = w.turn
+        for rid in sorted(w.authority):
+            w.authority[rid] = True
+    w.emit("alliance.article5", "white", "alliance", {
+        "domain": action.domain, "invoked": covered,
+        "treaty_domains": list(w.scenario.treaty.article5_domains)}, BOTH)
+
+
+def _red_gains(w: World) -> None:
+    """Red gains what it does unattributed, and a share of it when the act is attributed."""
+    detected = w.turn_log.get("detected_groups", set())
+    rng = w.rng("attribution")
+    for side, aid in w.turn_log.get("actions", []):
+        action = w.rules.actions.red.get(aid) if side == "red" else None
+        if action is None or action.gain <= 0:
+            continue
+        if action.domain in ("cyber", "space"):
+            p = w.rules.adjudication.detection.attribution_p
+            u = float(rng.random())
+            attributed = u < p
+            chance = {"p_attribute": p, "draw": r6(u)}
+        else:
+            movers = adversary.MOVERS.get(action.effect, ())
+            attributed = any(w.scenario.red.groups[g].kind in movers for g in sorted(detected))
+            chance = {}
+        gained = action.gain * (w.rules.adjudication.attributed_gain_share if attributed else 1.0)
+        w.red_gains += gained
+        w.emit("red.gain", "red", "red", {"action": aid, "attributed": attributed,
+                                          "gain": r6(gained), **chance}, BOTH)
+
+
+def _update_beliefs(w: World) -> None:
+    """Red watches Blue: ISR over its objective, exercises, signals and granted authority."""
+    log, rate, seen = w.turn_log, w.rules.red_model.belief_rate, w.rules.red_model.resolve_seen
+    seen_isr = min(1.0, log.get("isr_station_objective_h", 0.0) / w.hours)
+    resolve = min(1.0, seen.base + seen.exercise * bool(log.get("exercises"))
+                  + seen.signal * bool(log.get("signals"))
+                  + seen.authority * any(w.authority.values())
+                  + seen.detection * bool(log.get("detected_groups")))
+    w.beliefs["isr"] = decision.update_belief(w.beliefs["isr"], seen_isr, rate)
+    w.beliefs["resolve"] = decision.update_belief(w.beliefs["resolve"], resolve, rate)
+
+
+def _assess(w: World) -> bool:
+    """Emit the turn's measures and state digest; return True when the exercise ends."""
+    log = w.turn_log
+    sent = log.get("c2_sent", 0)
+    measures = {
+        "rung": w.rung, "detections": log.get("detections", 0),
+        "incursions": log.get("incursions", 0), "tracks": _fresh_tracks(w),
+        "links_degraded": c2.degraded_count(w),
+        "c2_delivered": log.get("c2_delivered", 0), "c2_sent": sent,
+        "red_losses": r6(log.get("red_losses", 0.0)),
+        "blue_losses": r6(log.get("blue_losses", 0.0)),
+        "beliefs": {k: r6(v) for k, v in sorted(w.beliefs.items())},
+    }
+    if getattr(w.sink, "wants_digest", True):
+        measures["digest"] = digest(w)
+    w.emit("turn.end", "white", "", measures, BOTH)
+    ended = w.armed_attack_turn is not None and (
+        w.turn >= w.armed_attack_turn + w.rules.end.turns_after_armed_attack)
+    return ended or w.turn >= w.scenario.turns.count
+
+
+def digest(w: World) -> str:
+    """A short hash of the whole mutable state: replays must reach the same digest each turn."""
+    state = {
+        "rung": w.rung, "beliefs": w.beliefs, "gains": r6(w.red_gains),
+        "groups": {g: [s.zone, s.dest, r6(s.arrive_t), r6(s.ships), s.mission]
+                   for g, s in w.groups.items()},
+        "batteries": {f"{r}.{b}": [s.site, r6(s.launchers), s.magazine, r6(s.ready_t)]
+                      for (r, b), s in w.batteries.items()},
+        "links": {lid: [r6(s.degraded_until), s.hardened] for lid, s in w.links.items()},
+        "tracks": {n: {g: [t.zone, r6(t.detected_t)] for g, t in tr.items()}
+                   for n, tr in w.tracks.items()},
+        "authority": w.authority, "tempo": w.isr_tempo, "readiness": w.readiness,
+    }
+    text = json.dumps(state, sort_keys=True, separators=(",", ":"), default=r6)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def outcome_measures(w: World) -> dict[str, Any]:
+    """The run's outcome: the footer of its log and one row of a sweep."""
+    tot = w.totals
+    delays = tot.get("incursions_detected", 0)
+    sent = tot.get("c2_sent", 0)
+    return {
+        "deterrence_held": w.armed_attack_turn is None,
+        "failure_turn": w.armed_attack_turn,
+        "article5_turn": w.article5_turn,
+        "highest_rung": w.highest,
+        "highest_level": w.rules.ladder.level(w.highest),
+        "turns_played": w.turn,
+        "red_gains": r6(w.red_gains),
+        "red_losses": r6(tot.get("red_losses", 0.0)),
+        "blue_losses": r6(tot.get("blue_losses", 0.0)),
+        "incursions": tot.get("incursions", 0),
+        "incursions_detected": delays,
+        "mean_time_to_detect_h": r6(tot["detect_delay_h"] / delays) if delays else None,
+        "detections": tot.get("detections", 0),
+        "c2_messages": sent,
+        "c2_mean_latency_h": (r6(tot["c2_latency"] / tot["c2_delivered"])
+                              if tot.get("c2_delivered") else None),
+        "c2_delivery_rate": r6(tot.get("c2_delivered", 0) / sent) if sent else None,
+    }
