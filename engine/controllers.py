@@ -85,8 +85,9 @@ class RedQuantal:
         scored = {}
         for aid in view.menu:
             action = rules.actions.red[aid]
-            scored[aid] = utility(action, rules.ladder.level(action.signals), view.estimate,
-                                  rules.red_model)
+            climb = rules.ladder.climb_cost(view.rung, action.signals)
+            scored[aid] = utility(action, rules.ladder.level(action.signals), climb,
+                                  view.estimate, rules.red_model)
         u = float(rng.random())
         pick, probs = quantal_choice({a: s["eu"] for a, s in scored.items()},
                                      rules.red_model.rationality, u)

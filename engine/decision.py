@@ -8,7 +8,7 @@ Red's utility for an action a (weights w from the rules' red_model):
     treaty = 1 if a's domain is covered by Article V (or a is below the armed-attack threshold),
              else 1 / (1 + w_credibility)
     EU(a) = w_gain * gain(a) * (1 - q) - w_cost * cost(a) * q * (1 + expected loss share)
-            - w_escalation * (levels a climbs above the current rung)
+            - w_escalation * (firebreaks crossed climbing from the current rung to a's)
 
 and Red picks a with probability proportional to exp(rationality * EU(a)) (McKelvey and Palfrey's
 quantal response, 1995): rationality 0 is a coin toss, large values approach a strict best reply.
@@ -38,8 +38,10 @@ class RedEstimate:
     threshold_level: int
 
 
-def utility(action: Action, level: int, est: RedEstimate, model: RedModel) -> dict[str, float]:
-    """EU of one Red action with every term, so a student can see why Red chose as it did."""
+def utility(action: Action, level: int, climb: float, est: RedEstimate,
+            model: RedModel) -> dict[str, float]:
+    """EU of one Red action with every term, so a student can see why Red chose as it did;
+    ``climb`` is the ladder's firebreak cost from the current rung to the action's."""
     w = model.weights
     armed = level >= est.threshold_level
     p_detect = est.attribution_p if action.domain in ("cyber", "space") else est.isr_coverage
@@ -48,7 +50,6 @@ def utility(action: Action, level: int, est: RedEstimate, model: RedModel) -> di
     treaty = 1.0 if covered else 1.0 / (1.0 + w.credibility)
     q = p_detect * est.resolve * speed * treaty
     loss = est.expected_loss_share if armed and action.domain == "land_sea_air" else 0.0
-    climb = max(0, level - est.rung_level)
     eu = (w.gain * action.gain * (1 - q) - w.cost * action.cost * q * (1 + loss)
           - w.escalation_risk * climb)
     return {"eu": eu, "p_detect": p_detect, "p_answer": est.resolve * speed * treaty, "q": q,

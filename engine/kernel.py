@@ -54,9 +54,7 @@ def run(scenario: Scenario, rules: Rules, seed: Seed = 0,
         sink.end_turn(turn)
         if ended:
             break
-    outcome = outcome_measures(w)
-    w.emit("game.end", "white", "", outcome, BOTH)
-    return RunResult(outcome, describe(streams.sequence), w.seq)
+    return RunResult(outcome_measures(w), describe(streams.sequence), w.seq)
 
 
 def _setup(s: Scenario, r: Rules, streams: Streams, sink: Sink) -> World:

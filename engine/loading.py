@@ -169,7 +169,7 @@ def _walk_mapping(node: yaml.MappingNode, path: str, marks: dict, budget: list[i
 def _scalar(node: yaml.Node, name: str) -> Any:
     try:
         return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
-    except (yaml.YAMLError, ValueError, OverflowError) as e:  # e.g. 2024-13-01, !!int x
+    except Exception as e:  # PyYAML's constructors raise anything on e.g. 2024-13-01, !!int ""
         raise InputError("", (Problem(name, f"bad value: {getattr(e, 'problem', e)}",
                                       node.start_mark.line + 1,
                                       node.start_mark.column + 1),)) from None

@@ -59,6 +59,9 @@ class RungGroup(Frozen):
     """A named band of rungs, in the spirit of Kahn's ladder (e.g. gray-zone crisis)."""
 
     name: Text
+    firebreak: NonNegative = Field(
+        0.0, description="Cost Red weighs for entering this group from a lower one (Kahn's "
+                         "firebreaks between bands of the ladder).")
     rungs: tuple[Rung, ...] = Field(min_length=1)
 
 
@@ -73,6 +76,14 @@ class Ladder(Frozen):
     def level(self, rung_id: str) -> int:
         """The level of a rung id."""
         return next(r.level for r in self.rungs() if r.id == rung_id)
+
+    def group_index(self, rung_id: str) -> int:
+        return next(i for i, g in enumerate(self.groups) if any(r.id == rung_id for r in g.rungs))
+
+    def climb_cost(self, from_rung: str, to_rung: str) -> float:
+        """Sum of the firebreaks of the groups entered going from one rung up to another."""
+        lo, hi = self.group_index(from_rung), self.group_index(to_rung)
+        return sum(g.firebreak for g in self.groups[lo + 1: hi + 1])
 
 
 class Param(Frozen):

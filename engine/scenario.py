@@ -343,3 +343,38 @@ def _connectivity_problems(s: Scenario) -> list[tuple[str, str]]:
                         f"no distance given between '{g.home}' and objective "
                         f"'{s.red.objective}'"))
     return out
+
+
+def with_values(s: Scenario, values: dict[str, object]) -> Scenario:
+    """A copy of a scenario with values set at dotted paths (``blue.isr.mq9.aircraft``),
+    re-validated; KeyError names a path that does not exist."""
+    data = s.model_dump(mode="json")
+    for path, value in values.items():
+        node: object = data
+        parts = path.split(".")
+        for part in parts[:-1]:
+            node = _child(node, part, path)
+        last = parts[-1]
+        if isinstance(node, list):
+            node[int(last)] = value
+        elif isinstance(node, dict) and last in node:
+            node[last] = value
+        else:
+            raise KeyError(f"no field '{last}' at '{path}'")
+    return Scenario.model_validate(data)
+
+
+def _child(node: object, part: str, path: str) -> object:
+    if isinstance(node, dict) and part in node:
+        return node[part]
+    if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        return node[int(part)]
+    raise KeyError(f"no field '{part}' in '{path}'")
+
+
+def with_turns(s: Scenario, count: int) -> Scenario:
+    """The scenario cut (or extended) to ``count`` turns, dropping injects after the last."""
+    data = s.model_dump(mode="json")
+    data["turns"]["count"] = count
+    data["injects"] = [i for i in data["injects"] if i["turn"] <= count]
+    return Scenario.model_validate(data)

@@ -1,0 +1,161 @@
+"""Writing and reading event logs: a streaming, hash-chained JSONL writer flushed every turn, and
+a tolerant streaming reader that yields every complete line and says where a log was cut.
+
+Each line is canonical JSON (sorted keys, no spaces) followed by ``,"h":"<16 hex>"}``, where
+h = sha256(previous h + the line's bytes before that suffix + "}"). Changing any byte of any line
+breaks the chain from there on; the footer's h seals the whole log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from engine.records import LOG_FORMAT, LOG_VERSION, make_header
+
+HASH_LEN = 16
+_SUFFIX_LEN = len(',"h":"') + HASH_LEN + len('"}')
+
+
+def canonical(obj: Any) -> str:
+    """The one JSON text of an object that logs and hashes use."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def chain(prev: str, body: str) -> str:
+    """The chain hash of a line whose canonical JSON (without h) is ``body``."""
+    return hashlib.sha256((prev + body).encode()).hexdigest()[:HASH_LEN]
+
+
+def seal(prev: str, obj: dict[str, Any]) -> tuple[str, str]:
+    """Serialise obj and append its chain hash; return (line without newline, its hash)."""
+    body = canonical(obj)
+    h = chain(prev, body)
+    return f'{body[:-1]},"h":"{h}"}}', h
+
+
+def unseal(line: str) -> tuple[str, str] | None:
+    """Split a line into (body as hashed, claimed hash), or None if it has no chain suffix."""
+    if len(line) < _SUFFIX_LEN + 2 or not line.endswith('"}'):
+        return None
+    head = line[: -_SUFFIX_LEN]
+    suffix = line[-_SUFFIX_LEN:]
+    if not suffix.startswith(',"h":"'):
+        return None
+    return head + "}", suffix[6:-2]
+
+
+class LogWriter:
+    """A record sink that streams a sealed log to a file, flushing at the end of every turn."""
+
+    wants_digest = True
+
+    def __init__(self, path: str | Path, header: dict[str, Any]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh: IO[str] = self.path.open("w", encoding="utf-8", newline="\n")
+        self._h = ""
+        self.count = 0
+        self._write(header)
+        self._fh.flush()
+
+    def _write(self, obj: dict[str, Any]) -> None:
+        line, self._h = seal(self._h, obj)
+        self._fh.write(line + "\n")
+
+    def emit(self, record: dict[str, Any]) -> None:
+        self._write(record)
+        self.count += 1
+
+    def end_turn(self, turn: int) -> None:
+        self._fh.flush()
+
+    def close(self, outcome: dict[str, Any], turns: int) -> str:
+        """Write the footer, close the file and return the final chain hash."""
+        self._write({"footer": True, "records": self.count, "turns": turns, "outcome": outcome})
+        self._fh.close()
+        return self._h
+
+    def abort(self) -> None:
+        """Close without a footer (the log then reads as truncated)."""
+        self._fh.close()
+
+
+@dataclass
+class Line:
+    """One complete line of a log: its number (1-based), parsed object and raw text."""
+
+    number: int
+    obj: dict[str, Any]
+    text: str
+
+
+@dataclass
+class ReadState:
+    """Filled in while reading: whether the log ended cleanly, and where it was cut."""
+
+    complete: bool = False
+    truncated_at: int | None = None  # line number of the first incomplete line
+    reason: str = ""
+    last_turn: int = 0
+
+
+def read_lines(path: str | Path, state: ReadState | None = None) -> Iterator[Line]:
+    """Stream a log's complete lines; stop quietly at a cut line, recording it in ``state``."""
+    state = state if state is not None else ReadState()
+    with Path(path).open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            obj, why = _parse(raw)
+            if obj is None:
+                state.truncated_at, state.reason = number, why
+                return
+            if "turn" in obj and isinstance(obj["turn"], int):
+                state.last_turn = obj["turn"]
+            if obj.get("footer") is True:
+                state.complete = True
+            yield Line(number, obj, raw.decode("utf-8").rstrip("\n"))
+
+
+def _parse(raw: bytes) -> tuple[dict[str, Any] | None, str]:
+    if not raw.endswith(b"\n"):
+        return None, "the last line is incomplete"
+    try:
+        obj = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        return None, f"line is not valid JSON ({e.__class__.__name__})"
+    if not isinstance(obj, dict):
+        return None, "line is not a JSON object"
+    return obj, ""
+
+
+def is_log_header(obj: dict[str, Any]) -> bool:
+    return obj.get("format") == LOG_FORMAT
+
+
+def header_version_ok(obj: dict[str, Any]) -> bool:
+    return obj.get("version") == LOG_VERSION
+
+
+def run_logged(scenario: Any, rules: Any, seed: Any, path: str | Path,
+               controllers: dict[str, Any] | None = None,
+               parent: dict[str, Any] | None = None) -> tuple[Any, str]:
+    """Run an exercise while streaming its sealed log to ``path``; return (result, final hash)."""
+    from engine import __version__
+    from engine.controllers import default_controllers
+    from engine.kernel import run
+    from engine.rng import describe, run_sequence
+
+    players = {**default_controllers(), **(controllers or {})}
+    header = make_header(scenario, rules, describe(run_sequence(seed)),
+                         {side: c.name for side, c in players.items()}, __version__, parent)
+    writer = LogWriter(path, header)
+    try:
+        result = run(scenario, rules, seed, players, writer)
+    except BaseException:
+        writer.abort()
+        raise
+    return result, writer.close(result.outcome, result.outcome["turns_played"])
