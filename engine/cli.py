@@ -9,19 +9,29 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from engine import __version__
 from engine.errors import EngineError, Problem
+from engine.eventlog import LogWriter
+from engine.kernel import run
 from engine.loading import (
     builtin_names,
     builtin_path,
     load_any,
+    load_pair,
     load_rules,
     load_scenario,
     locate_problems,
     pair_problems,
 )
-from engine.scenario import Scenario
+from engine.narrative import tell
+from engine.records import make_header
+from engine.rng import describe, run_sequence
+from engine.scenario import Scenario, with_turns
+
+DEFAULT = "alliance-2024"
 
 app = typer.Typer(
     help="Tabletop deterrence-exercise engine seeded by alliance posture (notional values).",
@@ -29,7 +39,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False)
+out_console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 
@@ -57,8 +67,8 @@ def validate(
                 err.print(f"[red]✗[/red] {line}", soft_wrap=True)
             continue
         kind = "rules" if type(model).__name__ == "Rules" else "scenario"
-        out.print(f"[green]✓[/green] {path} ({kind})")
-    out.print(f"{len(paths) - bad} valid, {bad} invalid")
+        out_console.print(f"[green]✓[/green] {path} ({kind})")
+    out_console.print(f"{len(paths) - bad} valid, {bad} invalid")
     if bad:
         raise typer.Exit(2)
 
@@ -96,7 +106,81 @@ def scenarios() -> None:
     for name in builtin_names("scenarios"):
         s = load_scenario(builtin_path("scenarios", name))
         table.add_row(name, s.meta.summary, str(s.turns.count))
-    out.print(table)
+    out_console.print(table)
+
+
+class NarratingSink:
+    """Prints the story of each turn as it happens, then passes records on to a log writer."""
+
+    wants_digest = True
+
+    def __init__(self, inner, console: Console, quiet: bool) -> None:
+        self.inner, self.console, self.quiet = inner, console, quiet
+
+    def emit(self, record: dict) -> None:
+        self.inner.emit(record)
+        if self.quiet:
+            return
+        line = tell(record)
+        if line is None:
+            return
+        if record["kind"] == "turn.end":
+            self.console.print(f"[bold]{escape(line)}[/bold]")
+        elif record["kind"] == "orders" and record["side"] == "blue":
+            self.console.rule(f"Turn {record['turn']}  (hour {record['t']:.0f})", style="dim")
+            self.console.print(escape(line))
+        else:
+            self.console.print("  " + escape(line))
+
+    def end_turn(self, turn: int) -> None:
+        self.inner.end_turn(turn)
+
+
+@app.command("run")
+def run_command(
+    scenario: Annotated[str, typer.Argument(help="Built-in name or YAML path.")] = DEFAULT,
+    seed: Annotated[int, typer.Option(min=0, help="Root seed of the run.")] = 0,
+    turns: Annotated[int | None, typer.Option(min=1, max=365, help="Play this many turns.")] = None,
+    rules: Annotated[str | None, typer.Option(help="Rule set (default: the scenario's).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Log path (default runs/NAME-seedN.jsonl).")]
+    = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the log path.")] = False,
+) -> None:
+    """Play a scenario with doctrine on both sides: narrate it and write its event log."""
+    s, r = load_pair(scenario, rules)
+    if turns is not None:
+        s = with_turns(s, turns)
+    path = out or Path("runs") / f"{s.meta.id}-seed{seed}.jsonl"
+    if not quiet:
+        out_console.print(f"[bold]{escape(s.meta.title)}[/bold] - seed {seed}, "
+                          f"{s.turns.count} turns of {s.turns.hours:g} h")
+        out_console.print(f"[dim]{escape(s.meta.notional)}[/dim]")
+    header = make_header(s, r, describe(run_sequence(seed)),
+                         {"blue": "doctrine", "red": "doctrine"}, __version__)
+    writer = LogWriter(path, header)
+    try:
+        result = run(s, r, seed, None, NarratingSink(writer, out_console, quiet))
+    except BaseException:
+        writer.abort()
+        raise
+    final = writer.close(result.outcome, result.outcome["turns_played"])
+    if not quiet:
+        out_console.print(outcome_table(result.outcome))
+    out_console.print(f"log: {path}  ({result.records} records, chain {final})")
+
+
+def outcome_table(o: dict) -> Table:
+    """The end-of-run summary as a two-column table."""
+    table = Table("measure", "value", title="Outcome", box=None)
+    held = "[green]held[/green]" if o["deterrence_held"] else (
+        f"[red]failed on turn {o['failure_turn']}[/red]")
+    table.add_row("deterrence", held)
+    for key in ("highest_rung", "article5_turn", "turns_played", "red_gains", "red_losses",
+                "blue_losses", "incursions", "incursions_detected", "mean_time_to_detect_h",
+                "c2_messages", "c2_mean_latency_h", "c2_delivery_rate"):
+        value = o[key]
+        table.add_row(key.replace("_", " "), "-" if value is None else escape(str(value)))
+    return table
 
 
 def main() -> None:

@@ -108,7 +108,7 @@ def degrade(w: World, lid: str, hours: float, cause: str) -> None:
 
 def _recover(w: World, lid: str, until: float) -> Generator:
     yield w.env.timeout(until - w.now)
-    if w.links[lid].degraded_until <= w.now:
+    if w.links[lid].degraded_until == until:  # a later attack or hardening superseded this one
         w.emit("c2.link.restored", "blue", lid, {}, BLUE)
 
 

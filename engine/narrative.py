@@ -1,0 +1,114 @@
+"""Plain-language lines for the records worth telling: used by ``run``, ``replay`` and reports.
+
+Pure functions of a record; routine bookkeeping (launches, landings, delivered messages) returns
+None and is left out of the story.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Rec = dict[str, Any]
+
+
+def _orders(r: Rec) -> str:
+    orders = r["data"]["orders"]
+    said = ", ".join(o["action"] + _params(o["params"]) for o in orders) or "no orders"
+    return f"{r['side'].capitalize()} orders ({r['data']['controller']}): {said}"
+
+
+def _params(p: dict[str, Any]) -> str:
+    return "(" + ", ".join(f"{k}={v}" for k, v in p.items()) + ")" if p else ""
+
+
+def _decision(r: Rec) -> str:
+    d = r["data"]
+    p = d["options"][d["choice"]]["p"]
+    return f"Red weighed {len(d['options'])} options and chose {d['choice']} (chance {p:.2f})"
+
+
+def _detect(r: Rec) -> str:
+    d = r["data"]
+    since = f", {d['since_incursion_h']:.1f} h after it entered" if "since_incursion_h" in d else ""
+    return f"{r['unit']} detected Red {d['group']} in {d['zone']}{since}"
+
+
+def _chance(p: float, u: float, yes: str, no: str) -> str:
+    return f"chance {p:.2f}, drew {u:.2f}: {yes if u < p else no}"
+
+
+def _cyber(r: Rec) -> str:
+    d = r["data"]
+    return (f"Red cyber attack on link {d['link']} ({'hardened' if d['hardened'] else 'soft'}): "
+            + _chance(d["p_success"], d["draw"], "link degraded", "repelled"))
+
+
+def _space(r: Rec) -> str:
+    d = r["data"]
+    what = "destructive attack on" if d["destructive"] else "jamming of"
+    return f"Red {what} alliance space links: " + _chance(d["p_success"], d["draw"], "effective",
+                                                           "no effect")
+
+
+def _salvo(r: Rec) -> str:
+    d = r["data"]
+    return (f"{r['unit']} fired {d['missiles']} missiles at Red {d['target']}: "
+            f"{d['ships_lost']:.2f} of {d['ships_before']:.2f} ships lost")
+
+
+def _strike(r: Rec) -> str:
+    d = r["data"]
+    return (f"Red {r['unit']} struck battery {d['target']}: {d['launchers_lost']:.2f} launchers "
+            f"lost")
+
+
+def _article5(r: Rec) -> str:
+    d = r["data"]
+    if d["invoked"]:
+        return f"Article V invoked: an armed attack in the {d['domain']} domain"
+    return (f"Article V NOT invoked: the treaty terms do not cover the {d['domain']} domain "
+            f"(covered: {', '.join(d['treaty_domains'])})")
+
+
+def _turn_end(r: Rec) -> str:
+    d = r["data"]
+    return (f"End of turn {r['turn']}: rung {d['rung']}, {d['detections']} detections, "
+            f"{d['tracks']} tracks held, {d['links_degraded']} links degraded")
+
+
+TELLERS: dict[str, Callable[[Rec], str]] = {
+    "orders": _orders,
+    "orders.rejected": lambda r: f"{r['side'].capitalize()} order refused: {r['data']['reason']}",
+    "red.decision": _decision,
+    "umpire.inject": lambda r: f"Umpire inject: {r['data']['note']}",
+    "isr.detect": _detect,
+    "red.incursion": lambda r: f"Red {r['unit']} entered {r['data']['zone']} "
+                               f"({r['data']['mission']})",
+    "red.cyber.attack": _cyber,
+    "red.counterspace.attack": _space,
+    "c2.link.degraded": lambda r: f"C2 link {r['unit']} degraded ({r['data']['cause']})",
+    "c2.link.restored": lambda r: f"C2 link {r['unit']} restored",
+    "c2.message.lost": lambda r: f"A {r['data']['what']} message to {r['data']['to']} was lost",
+    "c2.authority.granted": lambda r: f"Engagement authority reached {r['unit']} "
+                                      f"(granted by {r['data']['by']})",
+    "alliance.consultation": lambda r: f"Alliance consultation at {r['unit']}: "
+                                       f"{r['data']['hours']:.1f} h",
+    "littoral.readiness": lambda r: f"{r['unit']} readiness {r['data']['from']} -> "
+                                    f"{r['data']['to']}",
+    "blue.exercise": lambda r: "Blue held a joint exercise",
+    "engagement.salvo": _salvo,
+    "engagement.strike": _strike,
+    "escalation.rung": lambda r: f"Escalation: {r['data']['from']} -> {r['data']['to']} "
+                                 f"(level {r['data']['level']})",
+    "escalation.threshold": lambda r: f"ARMED ATTACK: Red crossed the threshold with "
+                                      f"{r['data']['action']}",
+    "alliance.article5": _article5,
+    "turn.end": _turn_end,
+}
+
+
+def tell(record: Rec) -> str | None:
+    """One line of narrative for a record, or None when it is routine."""
+    teller = TELLERS.get(record["kind"])
+    return teller(record) if teller else None
