@@ -46,7 +46,7 @@ err = Console(stderr=True, highlight=False)
 def fail(e: EngineError) -> typer.Exit:
     """Print an engine error plainly and return the exit to raise."""
     for line in str(e).splitlines() or [type(e).__name__]:
-        err.print(f"[red]error:[/red] {line}", markup=True, soft_wrap=True)
+        err.print(f"[red]error:[/red] {escape(line)}", markup=True, soft_wrap=True)
     return typer.Exit(e.exit_code)
 
 
@@ -64,10 +64,10 @@ def validate(
         except EngineError as e:
             bad += 1
             for line in str(e).splitlines():
-                err.print(f"[red]✗[/red] {line}", soft_wrap=True)
+                err.print(f"[red]✗[/red] {escape(line)}", soft_wrap=True)
             continue
         kind = "rules" if type(model).__name__ == "Rules" else "scenario"
-        out_console.print(f"[green]✓[/green] {path} ({kind})")
+        out_console.print(f"[green]✓[/green] {escape(str(path))} ({kind})")
     out_console.print(f"{len(paths) - bad} valid, {bad} invalid")
     if bad:
         raise typer.Exit(2)

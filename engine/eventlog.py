@@ -159,3 +159,35 @@ def run_logged(scenario: Any, rules: Any, seed: Any, path: str | Path,
         writer.abort()
         raise
     return result, writer.close(result.outcome, result.outcome["turns_played"])
+
+
+@dataclass
+class ChainCheck:
+    """The result of checking a log's hash chain."""
+
+    ok: bool
+    lines: int
+    first_bad_line: int | None = None
+    problem: str = ""
+    complete: bool = False
+
+
+def check_chain(path: str | Path) -> ChainCheck:
+    """Re-hash every line; report the first line whose chain hash is wrong or missing."""
+    state = ReadState()
+    prev, count = "", 0
+    for line in read_lines(path, state):
+        count = line.number
+        parts = unseal(line.text)
+        if parts is None:
+            return ChainCheck(False, count, line.number, "line has no chain hash")
+        body, claimed = parts
+        if chain(prev, body) != claimed:
+            return ChainCheck(False, count, line.number,
+                              "chain hash does not match the line (edited or reordered)")
+        prev = claimed
+    if state.truncated_at is not None:
+        return ChainCheck(False, count, state.truncated_at, f"truncated: {state.reason}")
+    if not state.complete:
+        return ChainCheck(False, count, None, "truncated: no footer")
+    return ChainCheck(True, count, complete=True)

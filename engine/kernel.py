@@ -47,6 +47,7 @@ def run(scenario: Scenario, rules: Rules, seed: Seed = 0,
         w.turn, w.last_turn, w.turn_log = turn, w.turn_log, {}
         _orders_phase(w, players)
         littoral.sense(w)
+        littoral.engage_all(w)
         w.env.run(until=turn * w.hours)
         _adjudicate(w)
         ended = _assess(w)
@@ -158,6 +159,9 @@ def _issue(w: World, side: str, order: Order, source: str) -> None:
     params = {n: order.params.get(n, p.default) for n, p in sorted(action.params.items())}
     w.turn_log.setdefault("actions", []).append((side, order.action))
     if side == "red":
+        threshold = w.rules.ladder.level(w.rules.ladder.armed_attack_threshold)
+        if w.rules.ladder.level(action.signals) >= threshold:
+            _armed_attack(w, order.action, action)
         adversary.execute(w, order.action, action, params)
     else:
         _blue_execute(w, action, params)
@@ -294,7 +298,6 @@ def _expected_loss_share(w: World) -> float:
 # ---- adjudication and assessment -------------------------------------------------------------
 
 def _adjudicate(w: World) -> None:
-    littoral.engage(w)
     _escalation(w)
     _red_gains(w)
     _update_beliefs(w)
@@ -303,13 +306,10 @@ def _adjudicate(w: World) -> None:
 def _escalation(w: World) -> None:
     """New rung: the highest signalled this turn, or one rung down from last turn's if lower."""
     rungs = [x.id for x in w.rules.ladder.rungs()]
-    threshold = w.rules.ladder.level(w.rules.ladder.armed_attack_threshold)
     top = rungs.index(w.rung) - 1
     for side, aid in w.turn_log.get("actions", []):
         action = (w.rules.actions.blue if side == "blue" else w.rules.actions.red)[aid]
         top = max(top, rungs.index(action.signals))
-        if side == "red" and w.rules.ladder.level(action.signals) >= threshold:
-            _armed_attack(w, aid, action)
     new = rungs[max(0, top)]
     if new != w.rung:
         w.emit("escalation.rung", "white", "ladder", {
@@ -326,13 +326,16 @@ def _armed_attack(w: World, aid: str, action: Action) -> None:
         w.emit("escalation.threshold", "white", "ladder", {
             "action": aid, "domain": action.domain}, BOTH)
     covered = action.domain in w.scenario.treaty.article5_domains
+    if covered and w.article5_turn is not None:
+        return  # already invoked; later attacks are part of the same conflict
+    w.emit("alliance.article5", "white", "alliance", {
+        "domain": action.domain, "invoked": covered,
+        "treaty_domains": list(w.scenario.treaty.article5_domains)}, BOTH)
     if covered and w.article5_turn is None:
         w.article5_turn = w.turn
         for rid in sorted(w.authority):
             w.authority[rid] = True
-    w.emit("alliance.article5", "white", "alliance", {
-        "domain": action.domain, "invoked": covered,
-        "treaty_domains": list(w.scenario.treaty.article5_domains)}, BOTH)
+        littoral.engage_all(w)
 
 
 def _red_gains(w: World) -> None:

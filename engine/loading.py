@@ -170,8 +170,9 @@ def _scalar(node: yaml.Node, name: str) -> Any:
     try:
         return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
     except Exception as e:  # PyYAML's constructors raise anything on e.g. 2024-13-01, !!int ""
-        raise InputError("", (Problem(name, f"bad value: {getattr(e, 'problem', e)}",
-                                      node.start_mark.line + 1,
+        why = getattr(e, "problem", e) if isinstance(e, yaml.YAMLError) else (
+            f"{str(node.value)[:40]!r} is not a valid {node.tag.rpartition(':')[2]}")
+        raise InputError("", (Problem(name, f"bad value: {why}", node.start_mark.line + 1,
                                       node.start_mark.column + 1),)) from None
 
 
@@ -321,7 +322,9 @@ def load_any(path: str | Path) -> Scenario | Rules:
     """Validate a file as a scenario or rules, chosen by its ``format`` key."""
     raw, name = read_file(path)
     doc = read_yaml(raw, name)
-    fmt = doc.data.get("format") if isinstance(doc.data, dict) else None
+    if not isinstance(doc.data, dict):  # refused, as any model refuses a non-mapping
+        return validate_document(doc, Scenario, ScenarioError)
+    fmt = doc.data.get("format")
     if fmt == "wargame-rules/1":
         return validate_document(doc, Rules, RulesError)
     if fmt != "wargame-scenario/1":

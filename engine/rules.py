@@ -127,7 +127,8 @@ class DetectionTable(Frozen):
 
 
 class SalvoTable(Frozen):
-    model: Literal["hughes", "stochastic"] = "stochastic"
+    """Damage per hit, in units of the target's staying power (hits a ship can take)."""
+
     loss_per_hit: Positive
     loss_per_hit_sd: NonNegative
 

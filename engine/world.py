@@ -6,6 +6,7 @@ random streams and the record sink. Nothing in it is global; two Worlds never sh
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -108,6 +109,8 @@ class World:
     dist: dict[tuple[str, str], float] = field(default_factory=dict)  # zone pairs with a route
     routes: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)  # C2 node pairs
     totals: dict[str, float] = field(default_factory=dict)  # every turn's notes, summed
+    # called when a track reaches a C2 node (the littoral regiment listens at its HQ)
+    track_listeners: dict[str, list[Callable[[], None]]] = field(default_factory=dict)
 
     @property
     def now(self) -> float:

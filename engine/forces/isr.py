@@ -113,6 +113,7 @@ def detect(w: World, unit: str, node: str, gid: str, zone: str) -> None:
     w.turn_log.setdefault("detected_groups", set()).add(gid)
     t = w.now
     w.tracks[node][gid] = Track(zone, t)
+    _notify(w, node)
     for dst in report_destinations(w, node):
         share_ok = _shared(w, node, dst)
         if share_ok:
@@ -145,4 +146,10 @@ def _store_track(w: World, node: str, gid: str, zone: str, t: float):
         old = w.tracks[node].get(gid)
         if old is None or old.detected_t <= t:
             w.tracks[node][gid] = Track(zone, t)
+            _notify(w, node)
     return store
+
+
+def _notify(w: World, node: str) -> None:
+    for listener in w.track_listeners.get(node, ()):
+        listener()

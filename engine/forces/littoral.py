@@ -22,6 +22,8 @@ def setup(w: World) -> None:
         w.authority_pending[rid] = False
         for bid, bat in sorted(reg.batteries.items()):
             w.batteries[(rid, bid)] = BatteryState(bat.site, float(bat.launchers), bat.magazine)
+        w.track_listeners.setdefault(reg.hq_node, []).append(
+            lambda rid=rid: engage_regiment(w, rid))
 
 
 def set_posture(w: World, rid: str, readiness: str) -> None:
@@ -91,22 +93,28 @@ def _authority(w: World, rid: str) -> Generator:
     def grant(_lat: float) -> None:
         w.authority[rid] = True
         w.emit("c2.authority.granted", "blue", rid, {"by": auth}, BLUE)
+        engage_regiment(w, rid)
 
     c2.send(w, auth, hq, "authority.grant", {"regiment": rid}, grant)
     yield w.env.timeout(w.hours)  # a grant lost on the way may be asked for again next turn
     w.authority_pending[rid] = False
 
 
-def engage(w: World) -> None:
-    """Adjudicate anti-ship fire at turn end for every battery able to shoot."""
-    if w.armed_attack_turn is None:
+def engage_all(w: World) -> None:
+    for rid in sorted(w.scenario.blue.littoral):
+        engage_regiment(w, rid)
+
+
+def engage_regiment(w: World, rid: str) -> None:
+    """Every battery of a regiment that may and can shoot fires one salvo, then displaces."""
+    if w.armed_attack_turn is None or not w.authority[rid]:
         return
     s, table = w.scenario, w.rules.adjudication.salvo
-    for (rid, bid), b in sorted(w.batteries.items()):
-        reg = s.blue.littoral[rid]
-        if not (reg.anti_ship and w.authority[rid] and b.magazine > 0 and b.launchers > 0):
-            continue
-        if b.ready_t > w.now:
+    reg = s.blue.littoral[rid]
+    if not reg.anti_ship:
+        return
+    for (r, bid), b in sorted(w.batteries.items()):
+        if r != rid or b.magazine <= 0 or b.launchers <= 0 or b.ready_t > w.now:
             continue
         target = _target(w, rid, b.site)
         if target is None:
@@ -123,8 +131,9 @@ def engage(w: World) -> None:
             rng, shooters=shooters, missiles_per_shooter=per, p_hit=reg.p_hit,
             targets=state.ships, interceptors_per_target=g.interceptors_per_ship,
             p_intercept=g.p_intercept, loss_per_hit=table.loss_per_hit / g.staying_power,
-            loss_per_hit_sd=table.loss_per_hit_sd)
+            loss_per_hit_sd=table.loss_per_hit_sd / g.staying_power)
         state.ships -= lost
+        b.ready_t = w.now + reg.displace_h  # shoot and scoot: it must move before firing again
         w.note("red_losses", lost)
         w.emit("engagement.salvo", "blue", f"{rid}.{bid}", {
             "target": target, "missiles": fired, "p_hit": reg.p_hit,
@@ -150,15 +159,17 @@ def _target(w: World, rid: str, site: str) -> str | None:
 
 
 def struck(w: World, gid: str) -> None:
-    """A Red naval strike on the batteries in range of its zone (Hughes salvo, expected value)."""
+    """A Red naval strike, its salvo split evenly over the batteries in range of its zone
+    (Hughes salvo, expected value)."""
     g, state = w.scenario.red.groups[gid], w.groups[gid]
     table = w.rules.adjudication
-    for (rid, bid), b in sorted(w.batteries.items()):
-        if b.launchers <= 0 or w.dist.get((b.site, state.dest), 1e9) > table.strike.range_nm:
-            continue
+    targets = [(key, b) for key, b in sorted(w.batteries.items()) if b.launchers > 0
+               and w.dist.get((b.site, state.dest), 1e9) <= table.strike.range_nm]
+    for (rid, bid), b in targets:
         bat = w.scenario.blue.littoral[rid].batteries[bid]
         exposure = table.littoral.exposure[w.readiness[rid]]
-        lost = salvo_losses(shooters=state.ships, offense=g.missiles_per_ship * table.strike.p_hit,
+        lost = salvo_losses(shooters=state.ships / len(targets),
+                            offense=g.missiles_per_ship * table.strike.p_hit,
                             targets=b.launchers, defense=0.0, staying_power=1.0,
                             scouting=exposure)
         b.launchers -= lost

@@ -1,0 +1,99 @@
+"""The event log: sealed lines, chain checks, truncation, streaming reads, published schema."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine import load_pair
+from engine.eventlog import check_chain, read_lines, run_logged, unseal
+from engine.records import Footer, Header, Record, log_json_schema
+from engine.scenario import with_turns
+
+
+@pytest.fixture(scope="module")
+def log(tmp_path_factory):
+    s, r = load_pair("classroom-tutorial")
+    path = tmp_path_factory.mktemp("log") / "game.jsonl"
+    run_logged(s, r, 4, path)
+    return path
+
+
+def test_every_line_validates_against_the_published_models(log):
+    lines = list(read_lines(log))
+    Header.model_validate(lines[0].obj)
+    for line in lines[1:-1]:
+        Record.model_validate(line.obj)
+    footer = Footer.model_validate(lines[-1].obj)
+    assert footer.records == len(lines) - 2
+
+
+def test_header_embeds_scenario_rules_hashes_and_controllers(log):
+    header = next(read_lines(log)).obj
+    assert header["scenario"]["meta"]["id"] == "classroom-tutorial"
+    assert header["rules"]["name"] == "standard"
+    assert len(header["scenario_sha256"]) == 64 and len(header["rules_sha256"]) == 64
+    assert header["controllers"] == {"blue": "doctrine", "red": "doctrine"}
+    assert header["seed"] == {"entropy": 4, "spawn_key": []}
+
+
+def test_untouched_log_chains(log):
+    check = check_chain(log)
+    assert check.ok and check.complete
+
+
+@pytest.mark.parametrize("fraction", [0.0001, 0.1, 0.37, 0.5, 0.81, 0.9999])
+def test_any_changed_byte_breaks_the_chain(log, tmp_path, fraction):
+    data = bytearray(log.read_bytes())
+    pos = int(len(data) * fraction)
+    while data[pos] in b"\n":
+        pos += 1
+    data[pos] = ord("x") if data[pos] != ord("x") else ord("y")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(bytes(data))
+    check = check_chain(bad)
+    assert not check.ok
+    line_of_change = data[:pos].count(b"\n") + 1
+    assert check.first_bad_line == line_of_change
+
+
+@pytest.mark.parametrize("cut", [1, 100, 5000, -300, -1])
+def test_a_cut_log_reads_every_complete_line_and_reports_truncation(log, tmp_path, cut):
+    data = log.read_bytes()
+    cut_at = cut if cut > 0 else len(data) + cut
+    short = tmp_path / "short.jsonl"
+    short.write_bytes(data[:cut_at])
+    whole_lines = data[:cut_at].count(b"\n")
+    assert len(list(read_lines(short))) == whole_lines
+    check = check_chain(short)
+    assert not check.ok and "truncated" in check.problem
+
+
+def test_unseal_rejects_lines_without_a_hash():
+    assert unseal('{"a":1}') is None
+    body, h = unseal('{"a":1,"h":"0123456789abcdef"}')
+    assert body == '{"a":1}' and h == "0123456789abcdef"
+
+
+def test_log_schema_is_valid_json_schema_covering_three_line_kinds():
+    schema = log_json_schema()
+    assert {"Header", "Record", "Footer"} <= set(schema["$defs"])
+    json.dumps(schema)
+
+
+def test_writer_flushes_each_turn(tmp_path):
+    """A crash mid-game loses at most the turn in progress: lines are on disk per turn."""
+    s, r = load_pair("classroom-tutorial")
+    s = with_turns(s, 3)
+    path = tmp_path / "g.jsonl"
+    from engine.controllers import Callback
+
+    sizes = []
+
+    def spy(view):
+        sizes.append(path.stat().st_size)
+        return []
+
+    run_logged(s, r, 0, path, {"blue": Callback(spy)})
+    assert sizes[0] > 0 and sizes == sorted(sizes) and len(set(sizes)) == 3

@@ -1,0 +1,160 @@
+"""The kernel: record shape, the turn loop's phases, Article V, authority, purity."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from engine import load_pair
+from engine.controllers import Callback, Order
+from engine.kernel import run
+from engine.scenario import with_turns
+from engine.world import ListSink
+
+FIELDS = {"seq", "turn", "t", "kind", "side", "unit", "data", "visible_to"}
+
+
+def play(name: str, seed: int = 0, turns: int | None = None, **controllers):
+    s, r = load_pair(name)
+    if turns:
+        s = with_turns(s, turns)
+    sink = ListSink()
+    result = run(s, r, seed, controllers or None, sink)
+    return result, list(sink)
+
+
+def red_plays(*actions: str) -> Callback:
+    """Red orders the given actions on turns 1, 2, ... then stands down."""
+    def decide(view):
+        i = view.turn - 1
+        return [Order(actions[i] if i < len(actions) else "stand_down")]
+    return Callback(decide, name="test")
+
+
+def test_records_have_the_log_fields_and_ordered_seq_and_time():
+    result, recs = play("alliance-2024")
+    assert recs and all(set(r) == FIELDS for r in recs)
+    assert [r["seq"] for r in recs] == list(range(len(recs)))
+    times = [r["t"] for r in recs]
+    assert times == sorted(times), "records must be emitted in simulated-time order"
+    assert all(set(r["visible_to"]) <= {"blue", "red"} for r in recs)
+    assert result.records == len(recs)
+
+
+def test_every_turn_has_orders_from_both_sides_and_a_digest():
+    result, recs = play("classroom-tutorial")
+    turns = result.outcome["turns_played"]
+    for t in range(1, turns + 1):
+        sides = {r["side"] for r in recs if r["kind"] == "orders" and r["turn"] == t}
+        assert sides == {"blue", "red"}
+        ends = [r for r in recs if r["kind"] == "turn.end" and r["turn"] == t]
+        assert len(ends) == 1 and len(ends[0]["data"]["digest"]) == 16
+
+
+def test_orders_are_visible_only_to_their_side():
+    _, recs = play("classroom-tutorial")
+    for r in recs:
+        if r["kind"] in ("orders", "red.decision"):
+            assert r["visible_to"] == [r["side"]]
+
+
+def test_chance_records_show_probability_and_draw():
+    _, recs = play("alliance-2024", turns=5)
+    searches = [r for r in recs if r["kind"] == "isr.search"]
+    assert searches
+    for r in searches:
+        d = r["data"]
+        assert 0 <= d["p_detect"] <= 1 and 0 <= d["draw"] < 1
+        assert d["detected"] == (d["draw"] < d["p_detect"])
+    decisions = [r for r in recs if r["kind"] == "red.decision"]
+    for r in decisions:
+        probs = [o["p"] for o in r["data"]["options"].values()]
+        assert sum(probs) == pytest.approx(1, abs=1e-5)
+
+
+def test_armed_attack_on_land_sea_air_invokes_article5_and_ends_two_turns_later():
+    result, recs = play("alliance-2024", red=red_plays("seize"))
+    o = result.outcome
+    assert not o["deterrence_held"] and o["failure_turn"] == 1
+    assert o["article5_turn"] == 1
+    assert o["turns_played"] == 3  # rules: end.turns_after_armed_attack = 2
+    art5 = [r for r in recs if r["kind"] == "alliance.article5"]
+    assert art5 and art5[0]["data"]["invoked"] is True
+
+
+@pytest.mark.parametrize(("scenario", "invoked"), [("baseline-2022", False),
+                                                   ("alliance-2023", True)])
+def test_an_attack_in_space_triggers_article5_only_where_the_treaty_covers_space(
+        scenario, invoked):
+    result, recs = play(scenario, red=red_plays("space_attack"))
+    art5 = [r for r in recs if r["kind"] == "alliance.article5"]
+    assert art5[0]["data"]["invoked"] is invoked
+    assert result.outcome["deterrence_held"] is False
+    assert (result.outcome["article5_turn"] is not None) is invoked
+
+
+def test_batteries_fire_only_after_an_armed_attack_with_authority():
+    _, quiet = play("alliance-2024", red=red_plays("incursion", "incursion", "incursion"),
+                    turns=3)
+    assert not [r for r in quiet if r["kind"] == "engagement.salvo"]
+    salvos = []
+    for seed in range(10):
+        _, recs = play("alliance-2024", seed=seed, red=red_plays("patrol", "seize"))
+        granted = [r["seq"] for r in recs if r["kind"] in ("c2.authority.granted",
+                                                          "alliance.article5")]
+        for r in recs:
+            if r["kind"] == "engagement.salvo":
+                assert granted and min(granted) < r["seq"]
+                salvos.append(r)
+    assert salvos, "over ten seeds some battery should engage the Red navy"
+
+
+def test_the_baseline_artillery_regiment_never_fires_at_ships():
+    for seed in range(5):
+        _, recs = play("baseline-2022", seed=seed, red=red_plays("seize"))
+        assert not [r for r in recs if r["kind"] == "engagement.salvo"]
+
+
+def test_illegal_orders_are_refused_and_recorded():
+    def blue(view):
+        return [Order("no_such_action"), Order("authorize_engagement"),
+                Order("isr_tempo", {"level": "ludicrous"})]
+    _, recs = play("classroom-tutorial", turns=1, blue=Callback(blue))
+    reasons = [r["data"]["reason"] for r in recs if r["kind"] == "orders.rejected"]
+    assert len(reasons) == 3
+    assert "not on blue's menu" in reasons[0]
+    assert "precondition" in reasons[1]
+    assert "ludicrous" in reasons[2]
+
+
+def test_views_hold_only_own_side_information():
+    seen = {}
+
+    def spy(side):
+        def decide(view):
+            seen.setdefault(side, []).append(view)
+            return []
+        return decide
+
+    play("classroom-tutorial", turns=2, blue=Callback(spy("blue")), red=Callback(spy("red")))
+    blue, red = seen["blue"][-1], seen["red"][-1]
+    assert "groups" not in blue.situation and "beliefs" not in blue.situation
+    assert "batteries" not in red.situation and "tracks" not in red.situation
+    assert blue.estimate is None and red.estimate is not None
+
+
+def test_run_is_pure_no_files_and_no_shared_state(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    a = play("classroom-tutorial", seed=3)
+    play("alliance-2023", seed=9)  # anything in between must not leak into the next run
+    b = play("classroom-tutorial", seed=3)
+    assert a[1] == b[1] and a[0].outcome == b[0].outcome
+    assert os.listdir(tmp_path) == []
+
+
+def test_rejects_a_bad_seed():
+    s, r = load_pair("classroom-tutorial")
+    for bad in (-1, 1.5, "7", True):
+        with pytest.raises(ValueError, match="seed"):
+            run(s, r, bad)
