@@ -28,6 +28,28 @@ class Order:
         return cls(str(d["action"]), {str(k): str(v) for k, v in d.get("params", {}).items()})
 
 
+class Lazy(Mapping):
+    """A read-only mapping computed on first use (doctrine never reads the situation)."""
+
+    def __init__(self, make: Callable[[], Mapping[str, Any]]) -> None:
+        self._make: Callable[[], Mapping[str, Any]] | None = make
+        self._data: Mapping[str, Any] = {}
+
+    def _get(self) -> Mapping[str, Any]:
+        if self._make is not None:
+            self._data, self._make = self._make(), None
+        return self._data
+
+    def __getitem__(self, key: str) -> Any:
+        return self._get()[key]
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+
 @dataclass(frozen=True)
 class View:
     """What one side knows at the start of a turn (fog of war applies)."""
@@ -91,10 +113,10 @@ class RedQuantal:
         u = float(rng.random())
         pick, probs = quantal_choice({a: s["eu"] for a, s in scored.items()},
                                      rules.red_model.rationality, u)
-        options = {a: {"eu": round(s["eu"], 6), "p": round(probs[a], 6),
-                       "q": round(s["q"], 6)} for a, s in sorted(scored.items())}
-        return Decision((Order(pick),), {"options": options, "draw": round(u, 6),
-                                         "choice": pick})
+        # unrounded: the kernel rounds explanations only when it records them
+        options = {a: {"eu": s["eu"], "p": probs[a], "q": s["q"]}
+                   for a, s in sorted(scored.items())}
+        return Decision((Order(pick),), {"options": options, "draw": u, "choice": pick})
 
 
 class Scripted:

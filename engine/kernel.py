@@ -18,7 +18,7 @@ import simpy
 
 from engine import decision
 from engine.adjudication import salvo_losses
-from engine.controllers import Controller, Decision, Order, View, default_controllers
+from engine.controllers import Controller, Decision, Lazy, Order, View, default_controllers
 from engine.forces import adversary, c2, isr, littoral
 from engine.rng import Seed, Streams, describe
 from engine.rules import Action, Rules
@@ -28,11 +28,12 @@ from engine.world import BLUE, BOTH, RED, ListSink, Sink, World, r6
 
 @dataclass(frozen=True)
 class RunResult:
-    """What a run produced besides its records: the outcome and a few counts."""
+    """What a run produced besides its records: the outcome, its seed, and how many records it
+    emitted (None for a measures-only run, which builds none)."""
 
     outcome: dict[str, Any]
     seed: dict[str, Any]
-    records: int
+    records: int | None
 
 
 def run(scenario: Scenario, rules: Rules, seed: Seed = 0,
@@ -43,6 +44,7 @@ def run(scenario: Scenario, rules: Rules, seed: Seed = 0,
     sink = ListSink() if sink is None else sink
     players = {**default_controllers(), **(controllers or {})}
     w = _setup(scenario, rules, streams, sink)
+    w.recording = getattr(sink, "wants_records", True)
     for turn in range(1, scenario.turns.count + 1):
         w.turn, w.last_turn, w.turn_log = turn, w.turn_log, {}
         _orders_phase(w, players)
@@ -55,7 +57,8 @@ def run(scenario: Scenario, rules: Rules, seed: Seed = 0,
         sink.end_turn(turn)
         if ended:
             break
-    return RunResult(outcome_measures(w), describe(streams.sequence), w.seq)
+    return RunResult(outcome_measures(w), describe(streams.sequence),
+                     w.seq if w.recording else None)
 
 
 def _setup(s: Scenario, r: Rules, streams: Streams, sink: Sink) -> World:
@@ -94,6 +97,8 @@ def nominal_isr_coverage(s: Scenario, r: Rules) -> float:
 # ---- orders ----------------------------------------------------------------------------------
 
 def _orders_phase(w: World, players: Mapping[str, Controller]) -> None:
+    # time stands still during the orders phase, so each side's facts are computed once
+    w.facts = {side: side_facts(w, side) for side in ("blue", "red")}
     for side in ("blue", "red"):
         view = make_view(w, side)
         made = players[side].decide(view, w.rules, w.rng(f"{side}.decision"))
@@ -109,16 +114,30 @@ def _orders_phase(w: World, players: Mapping[str, Controller]) -> None:
             "side": side, "action": inj.action, "note": inj.note}, BOTH)
         _issue(w, side, Order(inj.action, {k: str(v) for k, v in inj.params.items()}),
                source="umpire")
+    w.facts = {}
 
 
 def _log_decision(w: World, side: str, controller: str, made: Decision) -> None:
+    if not w.recording:
+        return
     data: dict[str, Any] = {"controller": controller,
                             "orders": [o.to_json() for o in made.orders]}
     if side == "blue" and made.explanation:
-        data.update(made.explanation)
+        data.update(_rounded(made.explanation))
     w.emit("orders", side, side, data, (side,))
     if side == "red" and made.explanation:
-        w.emit("red.decision", "red", "red", dict(made.explanation), RED)
+        w.emit("red.decision", "red", "red", _rounded(made.explanation), RED)
+
+
+def _rounded(value: Any) -> Any:
+    """Floats rounded for the log, through nested dicts and lists."""
+    if isinstance(value, float):
+        return r6(value)
+    if isinstance(value, Mapping):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rounded(v) for v in value]
+    return value
 
 
 def order_problem(w: World, side: str, order: Order) -> str | None:
@@ -133,7 +152,7 @@ def order_problem(w: World, side: str, order: Order) -> str | None:
             return f"'{order.action}' has no parameter '{name}'"
         if value not in param_choices(w, spec):
             return f"{name}={value!r} is not one of {param_choices(w, spec)}"
-    facts = side_facts(w, side)
+    facts = w.facts.get(side) or side_facts(w, side)
     for cond in action.preconditions:
         if not decision.condition_holds(cond, facts, w.rules.ladder.level):
             return f"precondition '{cond}' does not hold"
@@ -215,18 +234,19 @@ def side_facts(w: World, side: str) -> dict[str, float]:
 
 
 def _fresh_tracks(w: World) -> int:
+    oldest = w.env.now - w.hours
     return len({g for node in w.tracks.values() for g, t in node.items()
-                if w.now - t.detected_t <= w.hours})
+                if t.detected_t >= oldest})
 
 
 def make_view(w: World, side: str) -> View:
     """A side's view: its facts, legal menu and own situation (never the other side's)."""
-    facts = side_facts(w, side)
+    facts = w.facts.get(side) or side_facts(w, side)
     menu_src = w.rules.actions.blue if side == "blue" else w.rules.actions.red
     menu = tuple(a for a, act in sorted(menu_src.items())
                  if all(decision.condition_holds(c, facts, w.rules.ladder.level)
                         for c in act.preconditions))
-    situation = _blue_situation(w) if side == "blue" else _red_situation(w)
+    situation = Lazy(lambda: _blue_situation(w) if side == "blue" else _red_situation(w))
     estimate = red_estimate(w) if side == "red" else None
     return View(w.turn, side, w.rung, menu, facts, situation, estimate)
 
@@ -386,7 +406,7 @@ def _assess(w: World) -> bool:
         "blue_losses": r6(log.get("blue_losses", 0.0)),
         "beliefs": {k: r6(v) for k, v in sorted(w.beliefs.items())},
     }
-    if getattr(w.sink, "wants_digest", True):
+    if w.recording and getattr(w.sink, "wants_digest", True):
         measures["digest"] = digest(w)
     w.emit("turn.end", "white", "", measures, BOTH)
     ended = w.armed_attack_turn is not None and (

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from functools import cached_property, lru_cache
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -71,14 +72,26 @@ class Ladder(Frozen):
 
     def rungs(self) -> tuple[Rung, ...]:
         """All rungs, bottom to top."""
+        return self._rungs
+
+    @cached_property
+    def _rungs(self) -> tuple[Rung, ...]:
         return tuple(r for g in self.groups for r in g.rungs)
+
+    @cached_property
+    def _levels(self) -> dict[str, int]:
+        return {r.id: r.level for r in self._rungs}
+
+    @cached_property
+    def _groups(self) -> dict[str, int]:
+        return {r.id: i for i, g in enumerate(self.groups) for r in g.rungs}
 
     def level(self, rung_id: str) -> int:
         """The level of a rung id."""
-        return next(r.level for r in self.rungs() if r.id == rung_id)
+        return self._levels[rung_id]
 
     def group_index(self, rung_id: str) -> int:
-        return next(i for i, g in enumerate(self.groups) if any(r.id == rung_id for r in g.rungs))
+        return self._groups[rung_id]
 
     def climb_cost(self, from_rung: str, to_rung: str) -> float:
         """Sum of the firebreaks of the groups entered going from one rung up to another."""
@@ -246,6 +259,7 @@ class Rules(Frozen):
         return self.ladder.level(rung_id)
 
 
+@lru_cache(maxsize=1024)
 def parse_condition(text: str) -> tuple[str, str, str]:
     """Split ``"fact op value"``; raise ValueError naming what is wrong."""
     m = _CONDITION.match(text)

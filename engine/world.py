@@ -6,6 +6,7 @@ random streams and the record sink. Nothing in it is global; two Worlds never sh
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -58,9 +59,14 @@ class BatteryState:
 
 @dataclass
 class LinkState:
+    """A link's condition, and its capacity counted by hand: a simpy event is made only when a
+    message must actually queue for a free channel."""
+
+    capacity: int = 1
     degraded_until: float = -1.0
     hardened: bool = False
-    resource: simpy.Resource | None = None
+    in_use: int = 0
+    waiting: deque = field(default_factory=deque)
 
 
 @dataclass
@@ -87,6 +93,8 @@ class World:
     sink: Sink
     turn: int = 0
     seq: int = 0
+    recording: bool = True  # False when the sink wants measures only (sweeps)
+    facts: dict[str, dict[str, float]] = field(default_factory=dict)  # this orders phase
     rung: str = ""
     highest: str = ""
     armed_attack_turn: int | None = None
@@ -125,7 +133,10 @@ class World:
 
     def emit(self, kind: str, side: str, unit: str, data: dict[str, Any],
              visible_to: tuple[str, ...]) -> None:
-        """Make one record; seq orders records, ties in time broken by emission order."""
+        """Make one record; seq orders records, ties in time broken by emission order.
+        Hot call sites test ``recording`` first so a metrics-only run builds no data dicts."""
+        if not self.recording:
+            return
         self.sink.emit({
             "seq": self.seq, "turn": self.turn, "t": r6(self.env.now), "kind": kind,
             "side": side, "unit": unit, "data": data, "visible_to": list(visible_to),

@@ -158,3 +158,24 @@ def test_rejects_a_bad_seed():
     for bad in (-1, 1.5, "7", True):
         with pytest.raises(ValueError, match="seed"):
             run(s, r, bad)
+
+
+class MeasuresOnly:
+    wants_records = False
+    wants_digest = False
+
+    def emit(self, record):
+        raise AssertionError("a measures-only sink must receive no records")
+
+    def end_turn(self, turn):
+        return None
+
+
+@pytest.mark.parametrize("name", ["baseline-2022", "alliance-2023", "alliance-2024"])
+def test_a_measures_only_run_reaches_the_same_outcome_as_a_recorded_one(name):
+    s, r = load_pair(name)
+    for seed in range(15):
+        recorded = run(s, r, seed, sink=ListSink())
+        bare = run(s, r, seed, sink=MeasuresOnly())
+        assert bare.outcome == recorded.outcome
+        assert bare.records is None and recorded.records > 0

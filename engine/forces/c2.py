@@ -12,8 +12,6 @@ import math
 from collections.abc import Callable, Generator
 from typing import Any
 
-import simpy
-
 from engine.scenario import Scenario
 from engine.world import BLUE, LinkState, World, r6
 
@@ -46,8 +44,7 @@ def routes(s: Scenario) -> dict[tuple[str, str], tuple[str, ...]]:
 def setup(w: World) -> None:
     """Create link state and capacity resources."""
     for lid, link in sorted(w.scenario.blue.c2.links.items()):
-        w.links[lid] = LinkState(hardened=link.hardened,
-                                 resource=simpy.Resource(w.env, capacity=link.capacity))
+        w.links[lid] = LinkState(capacity=link.capacity, hardened=link.hardened)
     for node in w.scenario.blue.c2.nodes:
         w.tracks[node] = {}
 
@@ -69,30 +66,46 @@ def _carry(w: World, route: tuple[str, ...] | None, src: str, dst: str, what: st
     c2, table = w.scenario.blue.c2, w.rules.adjudication.c2
     factor = table.command_latency_factor[c2.command]
     rng = w.rng(f"c2.{src}")
+    env = w.env
     for lid in route:
         link, state = c2.links[lid], w.links[lid]
-        with state.resource.request() as req:
-            yield req
-            degraded = state.degraded_until > w.now
-            loss = min(1.0, link.loss_p + (table.degraded_loss_add if degraded else 0.0))
-            u_loss, z = rng.random(), rng.standard_normal()
-            if u_loss < loss:
-                w.note("c2_lost")
-                w.emit("c2.message.lost", "blue", src, {
-                    "what": what, "to": dst, "link": lid, "degraded": degraded,
-                    "p_loss": r6(loss), "draw": r6(u_loss)}, BLUE)
-                return
-            latency = link.latency_h * factor * math.exp(table.latency_sigma * z)
-            if degraded:
-                latency *= table.degraded_latency_factor
-            yield w.env.timeout(latency)
-    took = w.now - start
+        if state.in_use >= state.capacity:
+            turn = env.event()
+            state.waiting.append(turn)
+            yield turn  # the finishing message hands its channel straight to us
+        else:
+            state.in_use += 1
+        degraded = state.degraded_until > env.now
+        loss = min(1.0, link.loss_p + (table.degraded_loss_add if degraded else 0.0))
+        u_loss, z = rng.random(), rng.standard_normal()
+        if u_loss < loss:
+            _release(state)
+            w.note("c2_lost")
+            w.emit("c2.message.lost", "blue", src, {
+                "what": what, "to": dst, "link": lid, "degraded": degraded,
+                "p_loss": r6(loss), "draw": r6(u_loss)}, BLUE)
+            return
+        latency = link.latency_h * factor * math.exp(table.latency_sigma * z)
+        if degraded:
+            latency *= table.degraded_latency_factor
+        yield env.timeout(latency)
+        _release(state)
+    took = env.now - start
     w.note("c2_delivered")
     w.note("c2_latency", took)
-    w.emit("c2.message.delivered", "blue", dst, {
-        "what": what, "from": src, "route": list(route), "latency_h": r6(took), **payload}, BLUE)
+    if w.recording:
+        w.emit("c2.message.delivered", "blue", dst, {
+            "what": what, "from": src, "route": list(route), "latency_h": r6(took), **payload},
+            BLUE)
     if on_delivery is not None:
         on_delivery(took)
+
+
+def _release(state: LinkState) -> None:
+    if state.waiting:
+        state.waiting.popleft().succeed()
+    else:
+        state.in_use -= 1
 
 
 def degrade(w: World, lid: str, hours: float, cause: str) -> None:

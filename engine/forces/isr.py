@@ -27,54 +27,59 @@ def start(w: World) -> None:
 
 def _aircraft(w: World, det_id: str, k: int) -> Generator:
     det = w.scenario.blue.isr[det_id]
-    s, table = w.scenario, w.rules.adjudication
+    s, table, env = w.scenario, w.rules.adjudication, w.env
     rng = w.rng(f"isr.{det_id}.{k}")
     base_zone = s.theater.bases[det.base].zone
     unit = f"{det_id}.{k + 1}"
+    # per-zone constants, computed once: transit time, time on station, search hazard
+    legs = {z: (w.dist[(base_zone, z)] / det.transit_kts,
+                hazard_rate(sweep_width=det.sweep_width_nm, speed=det.search_kts,
+                            area=s.theater.zones[z].area_nm2)) for z in det.zones}
+    sorties_per = table.detection.sorties_per_aircraft
+    objective = s.red.objective
     # stagger aircraft over the day so a detachment is not all airborne at once
-    yield w.env.timeout(w.hours * k / max(1, det.aircraft))
+    yield env.timeout(w.hours * k / max(1, det.aircraft))
     sortie = 0
     while True:
-        rate = table.detection.sorties_per_aircraft[w.isr_tempo[det_id]]
+        rate = sorties_per[w.isr_tempo[det_id]]
         cycle = w.hours / rate if rate > 0 else w.hours
         u_avail, u_weather, u_maint, u_space = rng.random(4)
-        space_out = w.space_degraded_until > w.now
-        p_space = table.cyber.space_isr_penalty if space_out else 0.0
+        p_space = table.cyber.space_isr_penalty if w.space_degraded_until > env.now else 0.0
         reason = ("unavailable" if rate == 0 or u_avail >= det.availability else
                   "weather" if u_weather < det.weather_cancel_p else
                   "maintenance" if u_maint < det.maintenance_cancel_p else
                   "space link lost" if u_space < p_space else "")
         if reason:
-            if rate > 0:
+            if rate > 0 and w.recording:
                 w.emit("isr.sortie.cancel", "blue", unit, {
                     "reason": reason, "p_available": det.availability, "draw": r6(u_avail),
                     "p_weather": det.weather_cancel_p, "draw_weather": r6(u_weather)}, BLUE)
-            yield w.env.timeout(cycle)
+            yield env.timeout(cycle)
             continue
         zone = det.zones[sortie % len(det.zones)]
         sortie += 1
-        transit = w.dist[(base_zone, zone)] / det.transit_kts
+        transit, hazard = legs[zone]
         on_station = max(0.0, det.endurance_h - 2 * transit)
-        w.emit("isr.sortie.launch", "blue", unit, {"zone": zone, "transit_h": r6(transit),
-                                                    "on_station_h": r6(on_station)}, BLUE)
-        yield w.env.timeout(transit)
-        w.emit("isr.on_station", "blue", unit, {"zone": zone}, BOTH)
+        if w.recording:  # the whole sortie's timeline is known at launch
+            w.emit("isr.sortie.launch", "blue", unit, {
+                "zone": zone, "transit_h": r6(transit), "on_station_h": r6(on_station),
+                "lands_at_h": r6(env.now + 2 * transit + on_station)}, BLUE)
+        yield env.timeout(transit)
+        if w.recording:
+            w.emit("isr.on_station", "blue", unit, {"zone": zone}, BOTH)
         w.note("isr_station_h", on_station)
-        if zone == s.red.objective:
+        if zone == objective:
             w.note("isr_station_objective_h", on_station)
-        hazard = hazard_rate(sweep_width=det.sweep_width_nm, speed=det.search_kts,
-                             area=s.theater.zones[zone].area_nm2)
         yield from search(w, unit, det.report_node, zone, hazard, on_station, rng)
-        yield w.env.timeout(transit)
-        w.emit("isr.sortie.land", "blue", unit, {"zone": zone}, BLUE)
-        yield w.env.timeout(max(det.turnaround_h, cycle - det.endurance_h))
+        # the flight home and the turnaround are one wait: nothing can happen to it meanwhile
+        yield env.timeout(transit + max(det.turnaround_h, cycle - det.endurance_h))
 
 
 def search(w: World, unit: str, node: str, zone: str, hazard: float,
            hours: float, rng) -> Generator:
     """Search a zone for `hours`: draw once per Red group present, then wait out the window,
     stopping at each detection time to report it."""
-    start = w.now
+    start = w.env.now
     found: list[tuple[float, str]] = []
     for gid, g in sorted(w.groups.items()):
         if g.dest != zone or g.ships <= 0:
@@ -86,11 +91,15 @@ def search(w: World, unit: str, node: str, zone: str, hazard: float,
         p = 1 - math.exp(-hazard * exposure)
         u = rng.random()
         hit = u < p
-        w.emit("isr.search", "blue", unit, {
-            "zone": zone, "group": gid, "hazard_per_h": r6(hazard), "hours": r6(exposure),
-            "p_detect": r6(p), "draw": r6(u), "detected": hit}, BLUE)
+        if w.recording:
+            w.emit("isr.search", "blue", unit, {
+                "zone": zone, "group": gid, "hazard_per_h": r6(hazard), "hours": r6(exposure),
+                "p_detect": r6(p), "draw": r6(u), "detected": hit}, BLUE)
         if hit:
             found.append((begin - start - math.log1p(-u) / hazard, gid))
+    if not found:
+        yield w.env.timeout(hours)
+        return
     elapsed = 0.0
     for offset, gid in sorted(found):
         yield w.env.timeout(offset - elapsed)
@@ -104,12 +113,14 @@ def detect(w: World, unit: str, node: str, gid: str, zone: str) -> None:
     """A detection: record it, note time-to-detection, and send the track report over C2."""
     w.note("detections")
     first = w.incursion_t.pop(gid, None)
-    data = {"group": gid, "zone": zone}
     if first is not None:
-        data["since_incursion_h"] = r6(w.now - first)
         w.note("detect_delay_h", w.now - first)
         w.note("incursions_detected")
-    w.emit("isr.detect", "blue", unit, data, BLUE)
+    if w.recording:
+        data = {"group": gid, "zone": zone}
+        if first is not None:
+            data["since_incursion_h"] = r6(w.now - first)
+        w.emit("isr.detect", "blue", unit, data, BLUE)
     w.turn_log.setdefault("detected_groups", set()).add(gid)
     t = w.now
     w.tracks[node][gid] = Track(zone, t)

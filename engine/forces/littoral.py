@@ -45,13 +45,15 @@ def set_posture(w: World, rid: str, readiness: str) -> None:
 
 
 def sense(w: World) -> None:
-    """Organic sensors: each battery searches the zones within range of its site this turn."""
+    """Organic sensors: each battery searches, this turn, the zones within range of its site
+    that a Red group is in or heading for (empty zones cost nothing)."""
     s = w.scenario
+    targets = sorted({g.dest for g in w.groups.values() if g.ships > 0})
     for (rid, bid), b in sorted(w.batteries.items()):
         reg = s.blue.littoral[rid]
         if reg.sensor_sweep_nm <= 0 or reg.sensor_kts <= 0 or b.launchers <= 0:
             continue
-        for zone in sorted(s.theater.zones):
+        for zone in targets:
             d = w.dist.get((b.site, zone))
             if zone == b.site or d is None or d > reg.range_nm:
                 continue
@@ -60,9 +62,8 @@ def sense(w: World) -> None:
             w.env.process(_sensor(w, f"{rid}.{bid}", reg.hq_node, zone, hazard))
 
 
-def _sensor(w: World, unit: str, node: str, zone: str,
-            hazard: float) -> Generator:
-    rng = w.rng(f"sensor.{unit}.{zone}")
+def _sensor(w: World, unit: str, node: str, zone: str, hazard: float) -> Generator:
+    rng = w.rng(f"sensor.{unit}")
     yield from isr.search(w, unit, node, zone, hazard, w.hours, rng)
 
 
