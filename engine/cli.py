@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from engine import __version__
+from engine.cli_logs import register as register_log_commands
 from engine.errors import EngineError, Problem
 from engine.eventlog import LogWriter
 from engine.kernel import run
@@ -86,16 +87,16 @@ def _check_pair(s: Scenario, path: Path) -> None:
 
 @app.command()
 def schema(
-    kind: Annotated[str, typer.Argument(help="scenario | rules")],
+    kind: Annotated[str, typer.Argument(help="scenario | rules | log")],
 ) -> None:
-    """Print the JSON Schema of scenario or rules files (for editors and other tools)."""
+    """Print the JSON Schema of scenario or rules files, or of log lines."""
     from engine.schemas import json_schema
 
     try:
         text = json_schema(kind)
     except KeyError:
         raise fail(EngineError("", (Problem("schema", f"unknown schema '{kind}'; expected "
-                                                      "scenario or rules"),))) from None
+                                                      "scenario, rules or log"),))) from None
     sys.stdout.write(text)
 
 
@@ -181,6 +182,9 @@ def outcome_table(o: dict) -> Table:
         value = o[key]
         table.add_row(key.replace("_", " "), "-" if value is None else escape(str(value)))
     return table
+
+
+register_log_commands(app, out_console, fail)
 
 
 def main() -> None:

@@ -69,6 +69,7 @@ class Decision:
 
     orders: tuple[Order, ...]
     explanation: Mapping[str, Any] | None = None
+    controller: str | None = None  # logged controller name, if not the controller's own
 
 
 class Controller(Protocol):
@@ -120,17 +121,19 @@ class RedQuantal:
 
 
 class Scripted:
-    """Plays recorded or file-given orders by turn; turns without orders fall back, or hold."""
+    """Plays recorded or file-given orders by turn; turns without orders fall back, or hold.
+    ``names`` gives, per turn, the controller name to log (a replay logs what was recorded)."""
 
     def __init__(self, orders: Mapping[int, list[Order]], fallback: Controller | None = None,
-                 name: str = "orders") -> None:
+                 name: str = "orders", names: Mapping[int, str] | None = None) -> None:
         self.orders = dict(orders)
         self.fallback = fallback
         self.name = name
+        self.names = dict(names or {})
 
     def decide(self, view: View, rules: Rules, rng: np.random.Generator) -> Decision:
         if view.turn in self.orders:
-            return Decision(tuple(self.orders[view.turn]))
+            return Decision(tuple(self.orders[view.turn]), None, self.names.get(view.turn))
         if self.fallback is not None:
             return self.fallback.decide(view, rules, rng)
         return Decision(())

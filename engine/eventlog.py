@@ -125,6 +125,23 @@ def read_lines(path: str | Path, state: ReadState | None = None) -> Iterator[Lin
             yield Line(number, obj, raw.decode("utf-8").rstrip("\n"))
 
 
+def raw_lines(path: str | Path, state: ReadState | None = None) -> Iterator[tuple[int, str]]:
+    """Stream (number, text) of every newline-terminated, UTF-8 line without parsing JSON (the
+    hash chain vouches for the content); stop at a cut or undecodable line."""
+    state = state if state is not None else ReadState()
+    with Path(path).open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.endswith(b"\n"):
+                state.truncated_at, state.reason = number, "the last line is incomplete"
+                return
+            try:
+                text = raw[:-1].decode("utf-8")
+            except UnicodeDecodeError:
+                state.truncated_at, state.reason = number, "line is not UTF-8"
+                return
+            yield number, text
+
+
 def _parse(raw: bytes) -> tuple[dict[str, Any] | None, str]:
     if not raw.endswith(b"\n"):
         return None, "the last line is incomplete"

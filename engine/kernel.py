@@ -27,6 +27,17 @@ from engine.world import BLUE, BOTH, RED, ListSink, Sink, World, r6
 
 
 @dataclass(frozen=True)
+class Switch:
+    """At the start of ``turn``, reseed every stream (when ``seed`` is given) and hand sides to
+    new controllers: how a fork continues a game differently from a given turn."""
+
+    turn: int
+    seed: Seed | None = None
+    controllers: Mapping[str, Controller] | None = None
+    note: Mapping[str, Any] | None = None  # logged in the game.fork record
+
+
+@dataclass(frozen=True)
 class RunResult:
     """What a run produced besides its records: the outcome, its seed, and how many records it
     emitted (None for a measures-only run, which builds none)."""
@@ -38,7 +49,7 @@ class RunResult:
 
 def run(scenario: Scenario, rules: Rules, seed: Seed = 0,
         controllers: Mapping[str, Controller] | None = None,
-        sink: Sink | None = None) -> RunResult:
+        sink: Sink | None = None, switch: Switch | None = None) -> RunResult:
     """Play one exercise; records go to ``sink`` (kept in memory when none is given)."""
     streams = Streams(seed)
     sink = ListSink() if sink is None else sink
@@ -47,6 +58,8 @@ def run(scenario: Scenario, rules: Rules, seed: Seed = 0,
     w.recording = getattr(sink, "wants_records", True)
     for turn in range(1, scenario.turns.count + 1):
         w.turn, w.last_turn, w.turn_log = turn, w.turn_log, {}
+        if switch is not None and switch.turn == turn:
+            players = _switch(w, switch, players)
         _orders_phase(w, players)
         littoral.sense(w)
         littoral.engage_all(w)
@@ -59,6 +72,16 @@ def run(scenario: Scenario, rules: Rules, seed: Seed = 0,
             break
     return RunResult(outcome_measures(w), describe(streams.sequence),
                      w.seq if w.recording else None)
+
+
+def _switch(w: World, switch: Switch, players: dict[str, Controller]) -> dict[str, Controller]:
+    if switch.seed is not None:
+        w.streams.reseed(switch.seed)
+    players = {**players, **(switch.controllers or {})}
+    w.emit("game.fork", "white", "", {
+        **(switch.note or {}), "turn": switch.turn,
+        "controllers": {side: c.name for side, c in sorted(players.items())}}, BOTH)
+    return players
 
 
 def _setup(s: Scenario, r: Rules, streams: Streams, sink: Sink) -> World:
@@ -102,7 +125,7 @@ def _orders_phase(w: World, players: Mapping[str, Controller]) -> None:
     for side in ("blue", "red"):
         view = make_view(w, side)
         made = players[side].decide(view, w.rules, w.rng(f"{side}.decision"))
-        _log_decision(w, side, players[side].name, made)
+        _log_decision(w, side, made.controller or players[side].name, made)
         for order in made.orders:
             _issue(w, side, order, source=players[side].name)
     for i, inj in enumerate(w.scenario.injects):
@@ -406,8 +429,11 @@ def _assess(w: World) -> bool:
         "blue_losses": r6(log.get("blue_losses", 0.0)),
         "beliefs": {k: r6(v) for k, v in sorted(w.beliefs.items())},
     }
-    if w.recording and getattr(w.sink, "wants_digest", True):
-        measures["digest"] = digest(w)
+    if w.recording:
+        if getattr(w.sink, "wants_digest", True):
+            measures["digest"] = digest(w)
+        w.emit("state.blue", "blue", "blue", _rounded(_blue_situation(w)), BLUE)
+        w.emit("state.red", "red", "red", _rounded(_red_situation(w)), RED)
     w.emit("turn.end", "white", "", measures, BOTH)
     ended = w.armed_attack_turn is not None and (
         w.turn >= w.armed_attack_turn + w.rules.end.turns_after_armed_attack)

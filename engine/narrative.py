@@ -112,3 +112,35 @@ def tell(record: Rec) -> str | None:
     """One line of narrative for a record, or None when it is routine."""
     teller = TELLERS.get(record["kind"])
     return teller(record) if teller else None
+
+
+def situation_rows(end: Rec, blue: Rec | None, red: Rec | None) -> list[tuple[str, str]]:
+    """Rows of a turn's situation table from its turn.end and the state records a side sees."""
+    m = end["data"]
+    rows = [("rung", str(m["rung"])),
+            ("detections / incursions", f"{m['detections']} / {m['incursions']}"),
+            ("C2 delivered / sent", f"{m['c2_delivered']} / {m['c2_sent']}"),
+            ("losses (Blue launchers / Red ships)", f"{m['blue_losses']} / {m['red_losses']}")]
+    if blue is not None:
+        b = blue["data"]
+        rows += [("Blue ISR tempo", _pairs(b["isr_tempo"])),
+                 ("Blue readiness", _pairs(b["readiness"])),
+                 ("engagement authority", _pairs({k: "yes" if v else "no"
+                                                  for k, v in b["authority"].items()})),
+                 ("batteries", "; ".join(f"{k} at {v['site']}: {v['launchers']:g} launchers, "
+                                         f"{v['magazine']} missiles"
+                                         for k, v in b["batteries"].items()) or "-"),
+                 ("C2 links degraded", ", ".join(b["links_degraded"]) or "none"),
+                 ("tracks held", "; ".join(f"{g} in {t['zone']} ({t['age_h']:.0f} h old)"
+                                           for g, t in b["tracks"].items()) or "none")]
+    if red is not None:
+        r = red["data"]
+        rows += [("Red groups", "; ".join(f"{g} {v['mission']} to {v['zone']} "
+                                          f"({v['ships']:g} ships)"
+                                          for g, v in r["groups"].items())),
+                 ("Red beliefs", _pairs(r["beliefs"]))]
+    return rows
+
+
+def _pairs(d: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in d.items()) or "-"

@@ -53,11 +53,21 @@ class Streams:
     def sequence(self) -> np.random.SeedSequence:
         return self._seq
 
+    def _bits(self, name: str) -> np.random.PCG64:
+        child = np.random.SeedSequence(
+            self._seq.entropy, spawn_key=(*self._seq.spawn_key, stable_key(name))
+        )
+        return np.random.PCG64(child)
+
     def __call__(self, name: str) -> np.random.Generator:
         gen = self._made.get(name)
         if gen is None:
-            child = np.random.SeedSequence(
-                self._seq.entropy, spawn_key=(*self._seq.spawn_key, stable_key(name))
-            )
-            gen = self._made[name] = np.random.Generator(np.random.PCG64(child))
+            gen = self._made[name] = np.random.Generator(self._bits(name))
         return gen
+
+    def reseed(self, seed: Seed) -> None:
+        """Switch every stream, in place, to the same-named stream of another root seed: units
+        holding a generator draw the new numbers from now on (a fork with a new seed)."""
+        self._seq = run_sequence(seed)
+        for name, gen in self._made.items():
+            gen.bit_generator.state = self._bits(name).state

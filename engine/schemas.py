@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from engine.records import log_json_schema
 from engine.rules import Rules
 from engine.scenario import Scenario
 
@@ -11,7 +12,9 @@ MODELS = {"scenario": Scenario, "rules": Rules}
 
 
 def json_schema(kind: str) -> str:
-    """The JSON Schema text for ``scenario`` or ``rules`` (KeyError for anything else)."""
+    """The JSON Schema text for ``scenario``, ``rules`` or ``log`` (KeyError otherwise)."""
+    if kind == "log":
+        return json.dumps(log_json_schema(), indent=2, sort_keys=True) + "\n"
     model = MODELS[kind]
     schema = model.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
