@@ -14,6 +14,7 @@ from rich.table import Table
 
 from engine import __version__
 from engine.cli_logs import register as register_log_commands
+from engine.cli_sweep import sweep_app
 from engine.errors import EngineError, Problem
 from engine.eventlog import LogWriter
 from engine.kernel import run
@@ -40,7 +41,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out_console = Console(highlight=False)
+out_console = Console(highlight=False, width=None if Console().is_terminal else 160)
 err = Console(stderr=True, highlight=False)
 
 
@@ -185,6 +186,7 @@ def outcome_table(o: dict) -> Table:
 
 
 register_log_commands(app, out_console, fail)
+app.add_typer(sweep_app, name="sweep")
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from rich.table import Table
 from engine.errors import LogError
 from engine.eventlog import ReadState, read_lines
 from engine.narrative import situation_rows, tell
-from engine.replay import fork, read_log, verify
+from engine.replay import CutHeader, fork, read_log, verify
 
 
 def register(app: typer.Typer, console, fail) -> None:
@@ -39,23 +39,33 @@ def register(app: typer.Typer, console, fail) -> None:
         if side not in ("blue", "red", "white"):
             raise fail(LogError(f"--side: expected blue, red or white, found '{side}'"))
         lo, hi = _turn_range(turn, turns, fail)
-        reader = read_log(log)
+        try:
+            reader = read_log(log)
+        except CutHeader:  # truncated with nothing to show, like any cut log: say so
+            _say_truncated(console, False, 0, err=as_json, why="cut inside its header line")
+            return
         keep = _filter(side, lo, hi, kind, unit)
-        if as_json:
-            state = ReadState()
-            for line in read_lines(log, state):
-                if line.number > 1 and "footer" not in line.obj and keep(line.obj):
-                    sys.stdout.write(line.text + "\n")
-            _say_truncated(console, state.complete, state.last_turn, err=True)
-            return
-        _banner(console, reader.header, side)
-        if step and sys.stdin.isatty() and sys.stdout.isatty():
-            _step(console, reader, keep, side)
-            return
-        _show(console, reader.records(), keep, side)
-        if reader.footer is not None and lo is None and kind is None and unit is None:
-            console.print(f"[bold]Outcome:[/bold] {_outcome_line(reader.footer['outcome'])}")
-        _say_truncated(console, reader.state.complete, reader.state.last_turn)
+        try:
+            if as_json:
+                state = ReadState()
+                for line in read_lines(log, state):
+                    if line.number > 1 and "footer" not in line.obj and keep(line.obj):
+                        sys.stdout.write(line.text + "\n")
+                _say_truncated(console, state.complete, state.last_turn, err=True)
+                return
+            _banner(console, reader.header, side)
+            if step and sys.stdin.isatty() and sys.stdout.isatty():
+                _step(console, reader, keep, side)
+                return
+            _show(console, reader.records(), keep, side)
+            if reader.footer is not None and lo is None and kind is None and unit is None:
+                console.print(f"[bold]Outcome:[/bold] {_outcome_line(reader.footer['outcome'])}")
+            _say_truncated(console, reader.state.complete, reader.state.last_turn)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
+            # a line that parses but lacks what the engine writes: an edited log
+            raise fail(LogError(f"{log}: a line cannot be shown ({e.__class__.__name__}: "
+                                f"{e}); was the log edited? 'wargame verify' finds the "
+                                "line")) from None
 
     @app.command("verify")
     def verify_command(log: Annotated[Path, typer.Argument(help="A wargame JSONL log.")]) -> None:
@@ -189,9 +199,10 @@ def _outcome_line(o: dict[str, Any]) -> str:
     return f"{held}; highest rung {o['highest_rung']}; Red gains {o['red_gains']}"
 
 
-def _say_truncated(console, complete: bool, last_turn: int, err: bool = False) -> None:
+def _say_truncated(console, complete: bool, last_turn: int, err: bool = False,
+                   why: str = "the log has no footer (the game was cut)") -> None:
     if not complete:
-        msg = f"truncated after turn {last_turn}: the log has no footer (the game was cut)"
+        msg = f"truncated after turn {last_turn}: {why}"
         if err:
             print(msg, file=sys.stderr)
         else:

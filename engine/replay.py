@@ -64,15 +64,34 @@ class LogReader:
         return not self.state.complete
 
 
+class CutHeader(LogError):
+    """A log cut inside its header line: truncated after turn 0, with no record to read."""
+
+    exit_code = 1
+
+
+# the writer's header has sorted keys, so every log starts with these bytes
+_HEADER_START = b'{"controllers":{'
+
+
 def read_log(path: str | Path) -> LogReader:
-    """Open a log for streaming; LogError (exit 2) if it is not a log this engine can read."""
+    """Open a log for streaming; LogError (exit 2) if it is not a log this engine can read,
+    CutHeader (exit 1) if it was cut inside its header line."""
     p = Path(path)
+    state = ReadState()
     try:
-        first = next(read_lines(p), None)
+        first = next(read_lines(p, state), None)
+        if first is None and state.reason == "the last line is incomplete":
+            with p.open("rb") as fh:
+                start = fh.read(len(_HEADER_START))
+            if start and _HEADER_START.startswith(start):
+                raise CutHeader(f"{path}: truncated after turn 0: the log was cut inside its "
+                                "header line; it has no record to read")
     except OSError as e:
         raise LogError(f"{path}: cannot read: {e.strerror or e}") from None
     if first is None:
-        raise LogError(f"{path}: empty or cut inside its header line; not a readable log")
+        why = f"line 1: {state.reason}" if state.reason else "empty"
+        raise LogError(f"{path}: {why}; not a readable log")
     check_header(first.obj, str(path))
     return LogReader(p, first.obj)
 
@@ -197,7 +216,11 @@ class ComparingSink:
 
 def verify(path: str | Path) -> Verdict:
     """Check a log's header and chain, then re-execute it and compare record by record."""
-    reader = read_log(path)
+    try:
+        reader = read_log(path)
+    except CutHeader:
+        return Verdict(False, 0, 0, "truncated after turn 0: the log was cut inside its "
+                       "header line", 1)
     scanned = scan(reader)
     if scanned.verdict is not None:
         return scanned.verdict
