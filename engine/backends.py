@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
+from engine.errors import EngineError, Problem
 from engine.sweep import run_batch
 
 Rows = list[dict[str, Any]]
@@ -54,7 +55,11 @@ def dask(spec_json: str, work: Batches, workers: int | None = None,
 
     cluster = None
     if scheduler:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler)
+        except (OSError, ValueError, TypeError) as e:  # unreachable or malformed address
+            raise EngineError("", (Problem("sweep", f"cannot use Dask scheduler '{scheduler}':"
+                                                    f" {e}", field="--scheduler"),)) from None
     else:
         cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1,
                                processes=True, dashboard_address=None)

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from engine import __version__
 from engine.cli_logs import register as register_log_commands
+from engine.cli_play import register as register_play_command
 from engine.cli_sweep import sweep_app
 from engine.errors import EngineError, Problem
 from engine.eventlog import LogWriter
@@ -187,6 +188,7 @@ def outcome_table(o: dict) -> Table:
 
 register_log_commands(app, out_console, fail)
 app.add_typer(sweep_app, name="sweep")
+register_play_command(app, out_console, lambda o: outcome_table(o))
 
 
 def main() -> None:

@@ -15,17 +15,24 @@ from engine.rules import Rules
 
 @dataclass(frozen=True)
 class Order:
-    """One action from the menu, with its parameters."""
+    """One action from the menu, with its parameters. An umpire's inject also names the side
+    it is forced on and a note read out to the players."""
 
     action: str
     params: Mapping[str, str] = field(default_factory=dict)
+    side: str | None = None
+    note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"action": self.action, "params": dict(sorted(self.params.items()))}
+        d: dict[str, Any] = {"action": self.action, "params": dict(sorted(self.params.items()))}
+        if self.side is not None:
+            d["side"], d["note"] = self.side, self.note or ""
+        return d
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> Order:
-        return cls(str(d["action"]), {str(k): str(v) for k, v in d.get("params", {}).items()})
+        return cls(str(d["action"]), {str(k): str(v) for k, v in d.get("params", {}).items()},
+                   d.get("side"), d.get("note"))
 
 
 class Lazy(Mapping):
@@ -121,20 +128,24 @@ class RedQuantal:
 
 
 class Scripted:
-    """Plays recorded or file-given orders by turn; turns without orders fall back, or hold.
-    ``names`` gives, per turn, the controller name to log (a replay logs what was recorded)."""
+    """Plays recorded or file-given orders by turn. Turns without orders hold, except after
+    ``until``, when the fallback (a person, say) takes over: how a game resumes. ``names``
+    gives, per turn, the controller name to log (a replay logs what was recorded)."""
 
     def __init__(self, orders: Mapping[int, list[Order]], fallback: Controller | None = None,
-                 name: str = "orders", names: Mapping[int, str] | None = None) -> None:
-        self.orders = dict(orders)
+                 name: str = "orders", names: Mapping[int, str] | None = None,
+                 until: int | None = None) -> None:
+        self.orders = {t: o for t, o in orders.items() if until is None or t <= until}
         self.fallback = fallback
         self.name = name
         self.names = dict(names or {})
+        self.until = until
 
     def decide(self, view: View, rules: Rules, rng: np.random.Generator) -> Decision:
         if view.turn in self.orders:
             return Decision(tuple(self.orders[view.turn]), None, self.names.get(view.turn))
-        if self.fallback is not None:
+        after = self.until is None or view.turn > self.until
+        if self.fallback is not None and after:
             return self.fallback.decide(view, rules, rng)
         return Decision(())
 

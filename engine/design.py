@@ -53,7 +53,7 @@ def parse_lhs(items: list[str]) -> dict[str, tuple[float, float]]:
             lo_v, hi_v = _scalar(lo), _scalar(hi)
         except EngineError:
             lo_v = hi_v = None
-        if not (sep and colon and isinstance(lo_v, int | float)
+        if not (sep and colon and ":" not in hi and isinstance(lo_v, int | float)
                 and isinstance(hi_v, int | float) and lo_v <= hi_v):
             raise _bad("--lhs", f"expected PATH=lo:hi with numbers lo <= hi, found '{item}'")
         out[path.strip()] = (lo_v, hi_v)
@@ -117,6 +117,9 @@ def check_values(s: Scenario, values: dict[str, Any]) -> Scenario:
     except KeyError as e:
         raise _bad("--vary", f"{s.meta.id}: {e.args[0]} (paths are dotted scenario paths "
                              "such as blue.isr.mq9.aircraft)") from None
+    except IndexError:  # a list position past the end (blue.isr.mq9.zones.7)
+        raise _bad("--vary", f"{s.meta.id}: {values}: a list index in the path is out of "
+                             "range") from None
     except (ValidationError, ValueError) as e:
         first = e.errors()[0] if isinstance(e, ValidationError) else {"msg": str(e), "loc": ()}
         where = ".".join(str(x) for x in first["loc"])

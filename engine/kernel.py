@@ -122,6 +122,8 @@ def nominal_isr_coverage(s: Scenario, r: Rules) -> float:
 def _orders_phase(w: World, players: Mapping[str, Controller]) -> None:
     # time stands still during the orders phase, so each side's facts are computed once
     w.facts = {side: side_facts(w, side) for side in ("blue", "red")}
+    if "white" in players:
+        _umpire(w, players["white"])
     for side in ("blue", "red"):
         view = make_view(w, side)
         made = players[side].decide(view, w.rules, w.rng(f"{side}.decision"))
@@ -138,6 +140,27 @@ def _orders_phase(w: World, players: Mapping[str, Controller]) -> None:
         _issue(w, side, Order(inj.action, {k: str(v) for k, v in inj.params.items()}),
                source="umpire")
     w.facts = {}
+
+
+def _umpire(w: World, umpire: Controller) -> None:
+    """The White cell's live injects: recorded as white orders so the game re-executes."""
+    view = View(w.turn, "white", w.rung, (), w.facts["blue"],
+                Lazy(lambda: {"blue": _blue_situation(w), "red": _red_situation(w)}))
+    made = umpire.decide(view, w.rules, w.rng("white.decision"))
+    if not made.orders:
+        return
+    w.emit("orders", "white", "white", {"controller": made.controller or umpire.name,
+                                        "orders": [o.to_json() for o in made.orders]}, ())
+    for order in made.orders:
+        side = order.side if order.side in ("blue", "red") else ""
+        w.emit("umpire.inject", "white", "umpire", {
+            "side": side, "action": order.action, "note": order.note or "", "live": True}, BOTH)
+        if not side:
+            w.emit("orders.rejected", "white", "white", {
+                "order": order.to_json(), "reason": "an inject must name side blue or red",
+                "source": "umpire"}, ())
+            continue
+        _issue(w, side, Order(order.action, dict(order.params)), source="umpire")
 
 
 def _log_decision(w: World, side: str, controller: str, made: Decision) -> None:
@@ -183,11 +206,15 @@ def order_problem(w: World, side: str, order: Order) -> str | None:
 
 
 def param_choices(w: World, spec: Any) -> list[str]:
+    return param_choices_for(w.scenario, spec)
+
+
+def param_choices_for(s: Scenario, spec: Any) -> list[str]:
     """Legal values of an action parameter, from the rules or (for kinds) from the scenario."""
     if spec.choices:
         return list(spec.choices)
-    return sorted({"zone": w.scenario.theater.zones, "red_group": w.scenario.red.groups,
-                   "link": w.scenario.blue.c2.links}[spec.kind])
+    return sorted({"zone": s.theater.zones, "red_group": s.red.groups,
+                   "link": s.blue.c2.links}[spec.kind])
 
 
 def _issue(w: World, side: str, order: Order, source: str) -> None:
@@ -444,7 +471,7 @@ def digest(w: World) -> str:
     """A short hash of the whole mutable state: replays must reach the same digest each turn."""
     state = {
         "rung": w.rung, "beliefs": w.beliefs, "gains": r6(w.red_gains),
-        "groups": {g: [s.zone, s.dest, r6(s.arrive_t), r6(s.ships), s.mission]
+        "groups": {g: [s.zone, s.dest, r6(s.arrive_t), r6(s.ships), s.mission, s.leg]
                    for g, s in w.groups.items()},
         "batteries": {f"{r}.{b}": [s.site, r6(s.launchers), s.magazine, r6(s.ready_t)]
                       for (r, b), s in w.batteries.items()},

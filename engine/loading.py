@@ -404,3 +404,18 @@ def load_pair(scenario: str | Path, rules: str | Path | None = None) -> tuple[Sc
         name = str(scenario)
         raise ScenarioError("", tuple(Problem(name, p) for p in problems))
     return s, r
+
+
+def load_orders(path: str | Path, side: str, rules: Rules, turns: int):
+    """An orders file for one side, checked against the rules' menu; errors name file and line."""
+    from engine.orders_file import OrdersFile, menu_problems
+
+    raw, name = read_file(path)
+    doc = read_yaml(raw, name)
+    orders = validate_document(doc, OrdersFile, InputError)
+    problems = menu_problems(orders, rules, turns)
+    if orders.side != side:
+        problems.insert(0, ("side", f"this file holds {orders.side}'s orders, given for {side}"))
+    if problems:
+        raise InputError("", tuple(_locate(doc, p, m) for p, m in problems))
+    return orders

@@ -43,7 +43,8 @@ class Header(_Open):
     rules: dict[str, Any] = Field(description="The full rule set, as validated.")
     scenario_sha256: str
     rules_sha256: str
-    controllers: dict[Side, str] = Field(description="Which controller played each side.")
+    controllers: dict[Side, str] = Field(description="Which controller played each side "
+                                                     "(white: the umpire, when one played).")
     parent: Parent | None = None
     h: str = Field(description="Chain hash of this line.")
 
@@ -58,7 +59,8 @@ class Record(_Open):
     side: Side
     unit: str
     data: dict[str, Any]
-    visible_to: list[Literal["blue", "red"]]
+    visible_to: list[Literal["blue", "red"]] = Field(
+        description="Sides that may see the record; the umpire (white) sees every record.")
     h: str
 
 

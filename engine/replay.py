@@ -35,6 +35,7 @@ from engine.rules import Rules
 from engine.scenario import Scenario
 
 SIDES = ("blue", "red")
+PLAYERS = ("blue", "red", "white")  # white: the umpire, whose live injects are orders too
 
 
 # ---- reading ---------------------------------------------------------------------------------
@@ -137,7 +138,7 @@ def reconstruct(reader: LogReader, scanned: Scan) -> Game:
                        f"{str(e).splitlines()[0]}") from None
     orders, names = scanned.orders, scanned.names
     controllers = {side: controller_for(h["controllers"][side], side, orders, names)
-                   for side in SIDES}
+                   for side in PLAYERS if side in h["controllers"]}
     switch = None
     parent = h.get("parent")
     if parent:
@@ -153,12 +154,13 @@ def fork_note(parent: Mapping[str, Any]) -> dict[str, Any]:
     return {"parent": parent["log_sha256"], "seed": parent.get("seed")}
 
 
-def controller_for(name: str, side: str, orders: dict, names: dict) -> Controller:
-    """Doctrine re-decides; anything else (people, callbacks, files) replays its recorded
-    orders."""
-    if name == "doctrine":
+def controller_for(name: str, side: str, orders: dict, names: dict,
+                   until: int | None = None, fallback: Controller | None = None) -> Controller:
+    """Doctrine re-decides; anything else (people, callbacks, files, the umpire) replays its
+    recorded orders, up to ``until`` when a live fallback takes over after it."""
+    if name == "doctrine" and side in SIDES:
         return BlueDoctrine() if side == "blue" else RedQuantal()
-    return Scripted(orders[side], name=name, names=names[side])
+    return Scripted(orders[side], fallback, name=name, names=names[side], until=until)
 
 
 # ---- verifying -------------------------------------------------------------------------------
@@ -178,7 +180,9 @@ class Verdict:
 
 class _Diverged(Exception):
     def __init__(self, line: int, expected: str | None, found: str | None, why: str) -> None:
-        super().__init__(why)
+        # all four as args: simpy re-raises an exception escaping a process as
+        # type(e)(*e.args), so every argument must be in args (records come from processes)
+        super().__init__(line, expected, found, why)
         self.line, self.expected, self.found, self.why = line, expected, found, why
 
 
@@ -259,8 +263,8 @@ def scan(reader: LogReader) -> Scan:
     """One streaming pass without parsing records: check every line's chain hash and the
     footer, and collect the recorded orders (the only lines parsed)."""
     state = ReadState()
-    orders: dict[str, dict[int, list[Order]]] = {s: {} for s in SIDES}
-    names: dict[str, dict[int, str]] = {s: {} for s in SIDES}
+    orders: dict[str, dict[int, list[Order]]] = {s: {} for s in PLAYERS}
+    names: dict[str, dict[int, str]] = {s: {} for s in PLAYERS}
     prev, last, last_turn, footer = "", 0, 0, False
     for number, text in raw_lines(reader.path, state):
         last = number
@@ -296,7 +300,7 @@ def _turn_of(text: str, default: int) -> int:
 
 def _collect(rec: dict[str, Any], orders: dict, names: dict) -> None:
     side, turn = rec.get("side"), rec.get("turn")
-    if rec.get("kind") == "orders" and side in SIDES:
+    if rec.get("kind") == "orders" and side in PLAYERS:
         orders[side][turn] = [Order.from_json(o) for o in rec["data"]["orders"]]
         names[side][turn] = rec["data"]["controller"]
 
@@ -331,8 +335,7 @@ def fork(path: str | Path, turn: int, out: str | Path, seed: int | None = None,
               "controllers": {side: c.name for side, c in chosen.items()}}
     switch = Switch(turn, seed, chosen, fork_note(parent))
     header = make_header(game.scenario, game.rules, reader.header["seed"],
-                         {side: reader.header["controllers"][side] for side in SIDES},
-                         __version__, parent)
+                         dict(reader.header["controllers"]), __version__, parent)
     writer = LogWriter(out, header)
     lines = raw_lines(reader.path)
     next(lines)
@@ -346,6 +349,11 @@ def fork(path: str | Path, turn: int, out: str | Path, seed: int | None = None,
     except BaseException:
         writer.abort()
         raise
+    if result.outcome["turns_played"] < turn:  # the switch never happened: no fork to write
+        writer.abort()
+        Path(out).unlink(missing_ok=True)
+        raise LogError(f"{path}: cannot fork at turn {turn}: the game ended after turn "
+                       f"{result.outcome['turns_played']}")
     return result, writer.close(result.outcome, result.outcome["turns_played"])
 
 

@@ -340,6 +340,9 @@ def build_spec(scenarios: Any, *, vary: dict[str, list] | None = None, design: s
     if design == "grid":
         points, info = grid(vary or {}), {"kind": "grid", "vary": vary or {}}
     elif design == "lhs":
+        if vary:  # a grid over a hypercube is not a design this engine builds
+            raise _bad("--vary", "--vary (a grid) cannot be combined with --lhs (a Latin "
+                                 "hypercube); give the ranges with --lhs only")
         if not ranges or not samples:
             raise _bad("--lhs", "a Latin hypercube needs ranges (--lhs PATH=lo:hi) and "
                                 "--samples")
@@ -356,7 +359,9 @@ def execute(spec: dict[str, Any], *, backend: str = "process", workers: int | No
             scheduler: str | None = None, out: str | Path | None = None,
             resume: bool = False, progress: Any = None) -> pa.Table | None:
     """Run a sweep. With ``out``, rows stream to disk and nothing is kept in memory (returns
-    None); without, the rows are returned as a table."""
+    None); without, the rows are returned as a table. Rows go to disk in chunks of about
+    ``CHUNK_ROWS`` rows; the environment variable ``WARGAME_SWEEP_CHUNK_ROWS`` overrides that
+    (smaller chunks for tests of interruption; results do not depend on it)."""
     from engine.backends import BACKENDS
 
     if backend not in BACKENDS:
@@ -367,6 +372,7 @@ def execute(spec: dict[str, Any], *, backend: str = "process", workers: int | No
     if progress is not None:
         progress.start(len(todo), spec["replications"] * len(spec["cells"]) - len(todo))
     size = batch_size(spec_json, todo)
+    chunk_rows = _chunk_rows()
     kept: list[dict[str, Any]] = []
     buffer: list[dict[str, Any]] = []
     for rows in BACKENDS[backend](spec_json, batches(todo, size), workers, scheduler):
@@ -376,7 +382,7 @@ def execute(spec: dict[str, Any], *, backend: str = "process", workers: int | No
             kept.extend(rows)
             continue
         buffer.extend(rows)
-        if len(buffer) >= CHUNK_ROWS:
+        if len(buffer) >= chunk_rows:
             store.write(buffer)
             buffer = []
     if store is not None:
@@ -385,6 +391,15 @@ def execute(spec: dict[str, Any], *, backend: str = "process", workers: int | No
         return None
     kept.sort(key=lambda r: (r["cell"], r["replication"]))
     return pa.Table.from_pylist(kept, row_schema(spec))
+
+
+def _chunk_rows() -> int:
+    raw = os.environ.get("WARGAME_SWEEP_CHUNK_ROWS", "").strip()
+    if not raw:
+        return CHUNK_ROWS
+    if not raw.isdigit() or int(raw) < 1:
+        raise _bad("WARGAME_SWEEP_CHUNK_ROWS", f"expected a positive integer, found '{raw}'")
+    return int(raw)
 
 
 def sweep(scenario: Any, *, vary: dict[str, list] | None = None, design: str = "grid",

@@ -47,6 +47,7 @@ class GroupState:
     arrive_t: float
     ships: float
     mission: str = "home"
+    leg: int = 0  # counts orders to move: an arrival belongs to the latest leg only
 
 
 @dataclass

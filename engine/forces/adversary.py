@@ -50,16 +50,18 @@ def move(w: World, gid: str, dest: str, mission: str) -> None:
     origin = state.dest if state.arrive_t <= w.now else state.zone
     hours = w.dist.get((origin, dest), 0.0) / w.scenario.red.groups[gid].speed_kts
     state.zone, state.dest, state.arrive_t, state.mission = origin, dest, w.now + hours, mission
+    state.leg += 1
     w.emit("red.move", "red", gid, {"from": origin, "to": dest, "mission": mission,
                                     "eta_h": r6(state.arrive_t)}, RED)
-    w.env.process(_arrive(w, gid, dest, state.arrive_t))
+    w.env.process(_arrive(w, gid, state.leg, state.arrive_t))
 
 
-def _arrive(w: World, gid: str, dest: str, at: float) -> Generator:
+def _arrive(w: World, gid: str, leg: int, at: float) -> Generator:
     yield w.env.timeout(at - w.now)
     state = w.groups[gid]
-    if state.dest != dest or state.arrive_t != at:
+    if state.leg != leg:
         return  # re-ordered on the way
+    dest = state.dest
     state.zone = dest
     claimed = w.scenario.theater.zones[dest].claimed_by in ("blue", "disputed")
     if claimed and state.mission != "home":
