@@ -30,6 +30,10 @@ class Seed(_Open):
 class Parent(_Open):
     log_sha256: str = Field(description="sha256 of the parent log file this game forks.")
     fork_turn: int = Field(description="The turn at whose start this game left its parent.")
+    seed: int | None = Field(None, description="The new root seed from the fork turn on, or "
+                                               "null to keep the parent's numbers.")
+    controllers: dict[Side, str] = Field(
+        default_factory=dict, description="Sides handed to other controllers at the fork.")
 
 
 class Header(_Open):

@@ -273,9 +273,6 @@ def test_a_fork_verifies(forked):
     assert verdict.records == result.records
 
 
-@pytest.mark.xfail(strict=True, reason="engine/records.py: Parent (extra='forbid') has only "
-                   "log_sha256 and fork_turn, but fork() also writes seed and controllers, so "
-                   "a fork's header breaks the published log schema")
 def test_a_fork_header_validates_against_the_published_header_model(forked):
     out, _, _ = forked
     Header.model_validate(next(read_lines(out)).obj)
