@@ -847,7 +847,7 @@ def test_a_large_file_of_small_values_is_refused_quickly(tmp_path):
     """Just under the size limit but far over the value limit: refused from the parser's event
     stream before any node is built."""
     lines = ["format: wargame-scenario/1", "x:"]
-    lines += [f"  - [{i}, {i + 1}, {i + 2}, {i + 3}]" for i in range(0, 240_000, 4)]
+    lines += [f"  - [{i}, {i + 1}, {i + 2}, {i + 3}]" for i in range(0, 200_000, 4)]
     path = tmp_path / "many.yaml"
     path.write_text("\n".join(lines) + "\n")
     assert path.stat().st_size < 2_000_000
