@@ -22,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from engine.errors import InputError, Problem, ReferenceProblems, RulesError, ScenarioError
-from engine.rules import Rules
+from engine.rules import Rules, param_problems
 from engine.scenario import Scenario
 
 MAX_BYTES = 2_000_000
@@ -392,13 +392,8 @@ def pair_problems(scenario: Scenario, rules: Rules) -> list[str]:
             out.append(f"injects.{i}.action: unknown action '{inj.action}' for side "
                        f"{inj.side} in rules '{rules.name}' (known: {', '.join(known)})")
             continue
-        for p, v in inj.params.items():
-            spec = action.params.get(p)
-            if spec is None:
-                out.append(f"injects.{i}.params.{p}: action '{inj.action}' has no such parameter")
-            elif spec.choices and str(v) not in spec.choices:
-                out.append(f"injects.{i}.params.{p}: expected one of {list(spec.choices)}, "
-                           f"found {v!r}")
+        out.extend(f"injects.{i}.params.{p}: {m}"
+                   for p, m in param_problems(inj.action, action, inj.params))
     return out
 
 

@@ -19,7 +19,7 @@ from pydantic import Field, model_validator
 
 from engine.controllers import Order
 from engine.errors import ReferenceProblems
-from engine.rules import Rules
+from engine.rules import Rules, param_problems
 from engine.scenario import Count, Frozen, Id
 
 
@@ -74,12 +74,6 @@ def menu_problems(f: OrdersFile, rules: Rules, turns: int) -> list[tuple[str, st
                 out.append((f"{path}.action", f"'{o.action}' is not on {f.side}'s menu "
                                               f"(known: {', '.join(sorted(menu))})"))
                 continue
-            for name, value in o.params.items():
-                spec = action.params.get(name)
-                if spec is None:
-                    out.append((f"{path}.params.{name}", f"'{o.action}' has no parameter "
-                                                         f"'{name}'"))
-                elif spec.choices and _text(value) not in spec.choices:
-                    out.append((f"{path}.params.{name}", f"expected one of "
-                                                         f"{list(spec.choices)}, found {value!r}"))
+            out.extend((f"{path}.params.{p}", m)
+                       for p, m in param_problems(o.action, action, o.params))
     return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Mapping
 from functools import cached_property, lru_cache
 from typing import Annotated, Literal
 
@@ -304,13 +305,25 @@ def reference_problems(r: Rules) -> list[tuple[str, str]]:
             out.append((f"{base}.do", f"unknown Blue action '{rule.do}' "
                                       f"(known: {', '.join(sorted(r.actions.blue))})"))
             continue
-        for p, v in rule.params.items():
-            spec = action.params.get(p)
-            if spec is None:
-                out.append((f"{base}.params.{p}", f"action '{rule.do}' has no parameter '{p}'"))
-            elif spec.choices and v not in spec.choices:
-                out.append((f"{base}.params.{p}", f"expected one of {list(spec.choices)}, "
-                                                  f"found '{v}'"))
+        out.extend((f"{base}.params.{p}", m)
+                   for p, m in param_problems(rule.do, action, rule.params))
+    return out
+
+
+def param_problems(action_id: str, action: Action,
+                   params: Mapping[str, object]) -> list[tuple[str, str]]:
+    """(parameter, message) for each parameter the action lacks or whose value is not one of
+    its choices (scenario-kind parameters are checked against the scenario at run time)."""
+    out = []
+    for name, value in params.items():
+        spec = action.params.get(name)
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        if spec is None:
+            known = ", ".join(sorted(action.params)) or "none"
+            out.append((name, f"action '{action_id}' has no parameter '{name}' "
+                              f"(its parameters: {known})"))
+        elif spec.choices and text not in spec.choices:
+            out.append((name, f"expected one of {list(spec.choices)}, found {value!r}"))
     return out
 
 

@@ -119,7 +119,7 @@ def _pair_case(tmp_path: Path, name: str, old: str, new: str) -> tuple[Path, str
     ("    action: joint_exercise\n", "    action: isr_tempo\n    params: {level: max}\n",
      "level: max", "injects.0.params.level: expected one of"),
     ("    action: joint_exercise\n", "    action: isr_tempo\n    params: {speed: fast}\n",
-     "speed: fast", "injects.0.params.speed: action 'isr_tempo' has no such parameter"),
+     "speed: fast", "injects.0.params.speed: action 'isr_tempo' has no parameter 'speed'"),
     ("rules: standard", "rules: deluxe", "rules: deluxe", "rules: cannot use rule set 'deluxe'"),
 ], ids=["unknown-action", "other-side-action", "bad-choice", "unknown-param", "unknown-rules"])
 def test_scenario_and_rules_disagree(tmp_path: Path, old: str, new: str, at: str,
