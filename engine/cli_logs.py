@@ -51,7 +51,8 @@ def register(app: typer.Typer, console, fail) -> None:
                 for line in read_lines(log, state):
                     if line.number > 1 and "footer" not in line.obj and keep(line.obj):
                         sys.stdout.write(line.text + "\n")
-                _say_truncated(console, state.complete, state.last_turn, err=True)
+                _say_truncated(console, state.complete, state.last_turn, err=True,
+                           why=_why(state))
                 return
             _banner(console, reader.header, side)
             if step and sys.stdin.isatty() and sys.stdout.isatty():
@@ -60,7 +61,8 @@ def register(app: typer.Typer, console, fail) -> None:
             _show(console, reader.records(), keep, side)
             if reader.footer is not None and lo is None and kind is None and unit is None:
                 console.print(f"[bold]Outcome:[/bold] {_outcome_line(reader.footer['outcome'])}")
-            _say_truncated(console, reader.state.complete, reader.state.last_turn)
+            _say_truncated(console, reader.state.complete, reader.state.last_turn,
+                           why=_why(reader.state))
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
             # a line that parses but lacks what the engine writes: an edited log
             raise fail(LogError(f"{log}: a line cannot be shown ({e.__class__.__name__}: "
@@ -199,10 +201,18 @@ def _outcome_line(o: dict[str, Any]) -> str:
     return f"{held}; highest rung {o['highest_rung']}; Red gains {o['red_gains']}"
 
 
+def _why(state: ReadState) -> str:
+    if state.corrupt:
+        return (f"line {state.truncated_at} is damaged ({state.reason}); the log was edited or "
+                "corrupted, not cut: `wargame verify` names the first bad line")
+    return "the log has no footer (the game was cut)"
+
+
 def _say_truncated(console, complete: bool, last_turn: int, err: bool = False,
                    why: str = "the log has no footer (the game was cut)") -> None:
     if not complete:
-        msg = f"truncated after turn {last_turn}: {why}"
+        word = "stopped" if "damaged" in why else "truncated"
+        msg = f"{word} after turn {last_turn}: {why}"
         if err:
             print(msg, file=sys.stderr)
         else:

@@ -107,6 +107,7 @@ class ReadState:
     truncated_at: int | None = None  # line number of the first incomplete line
     reason: str = ""
     last_turn: int = 0
+    corrupt: bool = False  # a whole line that is not JSON: damaged or edited, not cut
 
 
 def read_lines(path: str | Path, state: ReadState | None = None) -> Iterator[Line]:
@@ -117,6 +118,8 @@ def read_lines(path: str | Path, state: ReadState | None = None) -> Iterator[Lin
             obj, why = _parse(raw)
             if obj is None:
                 state.truncated_at, state.reason = number, why
+                # the writer only ever leaves the last line unfinished
+                state.corrupt = raw.endswith(b"\n")
                 return
             if "turn" in obj and isinstance(obj["turn"], int):
                 state.last_turn = obj["turn"]

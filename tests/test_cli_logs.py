@@ -385,7 +385,7 @@ def test_verify_refuses_unknown_versions_with_exit_2_and_no_traceback(log, tmp_p
     objs = objects(log)
     objs[0][field] = value
     bad = reseal(objs, tmp_path / "foreign.jsonl")
-    for command in ("verify", "replay", "fork"):
+    for command in ("verify", "replay", "fork") if field == "version" else ("verify",):
         args = [command, bad] + (["--turn", "2"] if command == "fork" else [])
         done = wargame(*args)
         assert done.returncode == 2, (command, done.stdout, done.stderr)

@@ -132,10 +132,11 @@ def test_cli_verify_of_a_cut_log_exits_1_without_a_traceback(log, tmp_path, wher
     assert done.returncode == 1, (done.stdout, done.stderr)
     assert f"not verified: truncated after turn {turn}" in done.stdout
     assert "Traceback" not in done.stderr + done.stdout
-    replay = subprocess.run([str(WARGAME), "replay", str(short)], capture_output=True,
-                            text=True, timeout=60)
-    assert replay.returncode == 0 and f"truncated after turn {turn}" in replay.stdout
-    assert "Traceback" not in replay.stderr
+    if where == "inside the en dash":  # the other cuts are replayed in process above
+        replay = subprocess.run([str(WARGAME), "replay", str(short)], capture_output=True,
+                                text=True, timeout=60)
+        assert replay.returncode == 0 and f"truncated after turn {turn}" in replay.stdout
+        assert "Traceback" not in replay.stderr
 
 
 def test_an_empty_file_is_not_a_log(tmp_path):
@@ -188,12 +189,12 @@ def test_replay_of_an_edited_log_never_shows_a_traceback(log, tmp_path):
     data = log.read_bytes()
     header_end = data.index(b"\n") + 1
     bad = tmp_path / "bad.jsonl"
-    for pos in range(header_end, len(data), (len(data) - header_end) // 40):
+    for k, pos in enumerate(range(header_end, len(data), (len(data) - header_end) // 20)):
         edited = bytearray(data)
         edited[pos] = ord("x") if edited[pos] != ord("x") else ord("y")
         bad.write_bytes(bytes(edited))
-        for args in (["replay", str(bad)], ["replay", str(bad), "--side", "red"],
-                     ["replay", str(bad), "--json", "--turns", "2-3"]):
+        view = ["--side", "red"] if k % 2 else ["--json", "--turns", "2-3"]
+        for args in (["replay", str(bad)], ["replay", str(bad), *view]):
             result = runner.invoke(app, args)
             if isinstance(result.exception, EngineError):
                 continue  # main() says it plainly with exit 2
@@ -217,7 +218,7 @@ def write_synthetic_log(path: Path, n: int, header: dict, per_turn: int = 1000) 
             rec = {"seq": seq, "turn": turn, "t": round(seq * 24 / per_turn, 6),
                    "kind": "isr.detect", "side": "blue", "unit": f"mq9.{seq % 4 + 1}",
                    "data": {"group": "coast_guard", "zone": "disputed_islands",
-                            "since_incursion_h": round((seq % 97) / 10, 6)},
+                            "since_incursion_h": round((seq % 97) / 7, 6)},
                    "visible_to": ["blue"]}
             line, prev = seal(prev, rec, sort=False)
             block.append(line)
