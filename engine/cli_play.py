@@ -12,7 +12,7 @@ from engine import __version__
 from engine.controllers import BlueDoctrine, Controller, RedQuantal, Scripted
 from engine.errors import EngineError, Problem
 from engine.loading import load_orders, load_pair
-from engine.play import Human, Recent, Screen, Umpire, play, resume
+from engine.play import Human, Recent, Screen, Umpire, last_complete_turn, play, resume
 from engine.records import make_header
 from engine.rng import describe, run_sequence
 
@@ -83,8 +83,9 @@ def _resume(screen: Screen, log: Path, handover: bool, outcome_table) -> None:
         return Umpire(screen, s) if side == "white" else Human(side, screen, recent, s,
                                                                handover)
 
-    result, turn = resume(log, live)
-    screen.say(f"resumed {log} at turn {turn}")
+    screen.say(f"resuming {log}: replaying turns 1-{last_complete_turn(log)} from the log, "
+               "then play goes on")
+    result, _ = resume(log, live)
     _finish(screen, result, log, outcome_table)
 
 

@@ -24,7 +24,7 @@ RULES_FORMAT = "wargame-rules/1"
 Effect = Literal[
     # Blue
     "isr_tempo", "littoral_posture", "signal", "exercise", "c2_harden", "consult",
-    "authorize_engagement", "engage",
+    "authorize_engagement",
     # Red
     "patrol", "incursion", "cyber_attack", "counterspace_attack", "strike", "stand_down",
     # either side
@@ -43,7 +43,7 @@ FACTS: dict[str, str] = {
     "authority_requested": "1 when engagement authority is held or has been asked for, else 0",
     "article5": "1 once Article V has been invoked, else 0",
     "armed_attack": "1 once Red has crossed the armed-attack threshold, else 0",
-    "blue_isr_seen": "Blue ISR sorties Red observed last turn",
+    "blue_isr_seen": "hours of Blue ISR on station over Red's objective last turn",
     "red_gains": "Red's accumulated gains",
 }
 _CONDITION = re.compile(r"^\s*([a-z_0-9]+)\s*(>=|<=|==|!=|>|<)\s*([A-Za-z0-9_.-]+)\s*$")
