@@ -68,8 +68,7 @@ def build_brief(scenario: Scenario, rules: Rules, side: str) -> Document:
     return Document(title=f"{_team(s, side)} brief: {s.meta.title}",
                     subtitle=(f"Scenario {s.meta.id}, rule set {r.name}; {s.turns.count} turns "
                               f"of {s.turns.hours:g} hours.",),
-                    callouts=(Callout(NOTIONAL), Callout(s.meta.notional, "info"),
-                              Callout(_handling(side), "warning")),
+                    callouts=(Callout(NOTIONAL), Callout(_handling(side), "warning")),
                     sections=tuple(sections), meta={"wargame-brief-side": side})
 
 
@@ -102,6 +101,7 @@ def _situation(s: Scenario) -> Section:
     partners = f"; partners: {', '.join(blue.partners)}" if blue.partners else ""
     blocks: list[Block] = [
         Paragraph(s.meta.summary, lead=s.meta.title + "."),
+        Paragraph(s.meta.notional, lead="Notional values."),
         Paragraph(f"{blue.name}: {', '.join(blue.members)}{partners}.", lead="The alliance."),
         Paragraph(s.sides.red.description, lead=f"The adversary ({s.sides.red.name})."),
         Paragraph(f"an armed attack in {_domains(s.treaty.article5_domains)} can trigger the "
@@ -122,7 +122,7 @@ def _domains(domains: tuple[str, ...]) -> str:
 def _zones_table(s: Scenario) -> Table:
     rows = tuple((z.name, z.kind.replace("_", " "), z.claimed_by, f"{z.area_nm2:,.0f}")
                  for z in s.theater.zones.values())
-    return Table(("Zone", "Kind", "Claimed by", "Area (nm²)"), rows)
+    return Table(("Zone", "Kind", "Claimed by", "Area (nm²)"), rows, compact=True)
 
 
 # ---- forces ----------------------------------------------------------------------------------
@@ -148,16 +148,23 @@ def _uncovered(s: Scenario) -> str:
 
 
 def _isr_table(s: Scenario) -> Table:
-    rows = tuple((d.name, s.theater.bases[d.base].name, str(d.aircraft), f"{d.availability:.2f}",
-                  _num(d.endurance_h), _num(d.search_kts), _num(d.sweep_width_nm),
-                  _num(d.turnaround_h),
-                  f"{d.weather_cancel_p:.2f} / {d.maintenance_cancel_p:.2f}",
-                  ", ".join(zone_name(s, z) for z in d.zones),
-                  s.blue.c2.nodes[d.report_node].name)
-                 for d in s.blue.isr.values())
-    return Table(("Detachment", "Base", "Aircraft", "Availability", "Endurance (h)",
-                  "Search speed (kt)", "Sweep width (nm)", "Turnaround (h)",
-                  "Cancel chance (weather / maint.)", "May search", "Reports to"), rows)
+    """One column per detachment, one row per property (a wide table reads badly)."""
+    dets = list(s.blue.isr.values())
+    rows = (
+        ("Base", [s.theater.bases[d.base].name for d in dets]),
+        ("Aircraft", [str(d.aircraft) for d in dets]),
+        ("Availability per sortie", [f"{d.availability:.2f}" for d in dets]),
+        ("Endurance (h)", [_num(d.endurance_h) for d in dets]),
+        ("Transit / search speed (kt)", [f"{_num(d.transit_kts)} / {_num(d.search_kts)}"
+                                         for d in dets]),
+        ("Sweep width (nm)", [_num(d.sweep_width_nm) for d in dets]),
+        ("Turnaround (h)", [_num(d.turnaround_h) for d in dets]),
+        ("Cancel chance: weather / maintenance",
+         [f"{d.weather_cancel_p:.2f} / {d.maintenance_cancel_p:.2f}" for d in dets]),
+        ("May search", [", ".join(zone_name(s, z) for z in d.zones) for d in dets]),
+        ("Reports to", [s.blue.c2.nodes[d.report_node].name for d in dets]),
+    )
+    return Table(("", *(d.name for d in dets)), tuple((name, *vals) for name, vals in rows))
 
 
 def _littoral(s: Scenario) -> list[Block]:

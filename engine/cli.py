@@ -188,6 +188,9 @@ def outcome_table(o: dict) -> Table:
 
 register_log_commands(app, out_console, fail)
 app.add_typer(sweep_app, name="sweep")
+from engine.cli_report import register as register_report_commands  # noqa: E402
+
+register_report_commands(app, out_console)
 register_play_command(app, out_console, lambda o: outcome_table(o))
 
 

@@ -24,8 +24,10 @@ def register(app: typer.Typer, console: Console, outcome_table) -> None:
     def play_command(
         scenario: Annotated[str, typer.Argument(help="Built-in name or YAML path.")]
         = "classroom-tutorial",
-        blue: Annotated[str, typer.Option(help="human or doctrine.")] = "human",
-        red: Annotated[str, typer.Option(help="human or doctrine.")] = "doctrine",
+        blue: Annotated[str | None, typer.Option(
+            help="human or doctrine (default: the scenario's controllers).")] = None,
+        red: Annotated[str | None, typer.Option(
+            help="human or doctrine (default: the scenario's controllers).")] = None,
         blue_orders: Annotated[Path | None, typer.Option(help="Blue's orders from a YAML "
                                                               "file.")] = None,
         red_orders: Annotated[Path | None, typer.Option(help="Red's orders from a YAML file.")]
@@ -45,11 +47,13 @@ def register(app: typer.Typer, console: Console, outcome_table) -> None:
         if resume_log is not None:
             _resume(screen, resume_log, handover, outcome_table)
             return
+        s, r = load_pair(scenario)
+        blue = blue or _default(s.controllers.blue, "blue", blue_orders)
+        red = red or _default(s.controllers.red, "red", red_orders)
         for side, kind in (("blue", blue), ("red", red)):
             if kind not in KINDS:
                 raise EngineError("", (Problem("play", f"expected human or doctrine, found "
                                                        f"'{kind}'", field=f"--{side}"),))
-        s, r = load_pair(scenario)
         path = out or Path("runs") / f"{s.meta.id}-play-seed{seed}.jsonl"
         if path.exists():
             raise EngineError("", (Problem(str(path), "already exists: continue it with "
@@ -71,6 +75,15 @@ def register(app: typer.Typer, console: Console, outcome_table) -> None:
         screen.say(f"[dim]{s.meta.notional}[/dim]")
         result = play(s, r, seed, players, path, header)
         _finish(screen, result, path, outcome_table)
+
+
+def _default(kind: str, side: str, orders: Path | None) -> str:
+    """The scenario's controller for a side, when the command line names none."""
+    if kind in KINDS or orders is not None:
+        return kind if kind in KINDS else "doctrine"
+    raise EngineError("", (Problem("play", f"the scenario has {side} played by '{kind}'; give "
+                                           f"--{side} human|doctrine or --{side}-orders FILE",
+                                   field=f"--{side}"),))
 
 
 def _resume(screen: Screen, log: Path, handover: bool, outcome_table) -> None:

@@ -65,9 +65,9 @@ def start(
     if scheduler and backend == "process":
         backend = "dask"
     names: list[Any] = list(scenarios or [])
-    blue_orders = None
+    blue_orders = rules = None
     if blue_orders_from is not None:
-        names, blue_orders = _from_game(blue_orders_from, names)
+        names, blue_orders, rules = _from_game(blue_orders_from, names)
     if not names:
         raise EngineError("", (Problem("sweep", "name at least one scenario, or give "
                                                 "--blue-orders-from LOG", field="SCENARIO"),))
@@ -75,7 +75,7 @@ def start(
                       ranges=parse_lhs(lhs) if lhs else None, samples=samples,
                       replications=runs, seed=seed,
                       seeding="independent" if independent else "crn",
-                      blue_orders=blue_orders)
+                      blue_orders=blue_orders, rules=rules)
     folder = out or Path("runs") / f"sweep-{spec['key'][:12]}"
     bar = RichProgress()
     try:
@@ -86,13 +86,22 @@ def start(
     print_summary(folder)
 
 
-def _from_game(log: Path, names: list[Any]) -> tuple[list[Any], dict[int, list[dict]]]:
+def _from_game(log: Path, names: list[Any]) -> tuple[list[Any], dict[int, list[dict]], Any]:
+    """The game's scenario (unless names are given), Blue's recorded orders and, with the game's
+    own scenario, the rules it was played with. A log whose chain is broken or that is cut
+    short is refused: its orders would be missing from some turn on."""
+    from engine.errors import LogError
     from engine.replay import read_log, reconstruct, scan
 
     reader = read_log(log)
-    game = reconstruct(reader, scan(reader))
-    orders = {t: [o.to_json() for o in os] for t, os in scan(reader).orders["blue"].items()}
-    return (names or [game.scenario]), orders
+    scanned = scan(reader)
+    if scanned.verdict is not None:
+        raise LogError(f"{log}: cannot replay its Blue orders: {scanned.verdict.message}")
+    game = reconstruct(reader, scanned)
+    orders = {t: [o.to_json() for o in os] for t, os in scanned.orders["blue"].items()}
+    if names:
+        return names, orders, None
+    return [game.scenario], orders, game.rules
 
 
 @sweep_app.command("summary")

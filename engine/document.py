@@ -38,6 +38,7 @@ class Callout:
 
     text: str
     kind: str = "notice"
+    lead: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,21 +51,23 @@ class Items:
 
 @dataclass(frozen=True)
 class Table:
-    """A table of plain-text cells with a header row and an optional caption."""
+    """A table of plain-text cells with a header row, a caption, and compact (content) width."""
 
     header: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     caption: str = ""
+    compact: bool = False
 
 
 @dataclass(frozen=True)
 class Image:
-    """A PNG figure: ``name`` is its file stem when saved, ``title`` its caption."""
+    """A PNG figure: ``name`` is its file stem, ``title`` its caption; ``wide`` spans a row."""
 
     name: str
     png: bytes
     title: str
     alt: str = ""
+    wide: bool = False
 
 
 Block = Heading | Paragraph | Callout | Items | Table | Image
@@ -131,6 +134,7 @@ nav.toc a { color: var(--accent); text-decoration: none; }
 .callout.warning { border-color: var(--warn); background: var(--warn-bg); }
 .callout.notice { font-weight: 600; }
 table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; font-size: 0.9rem; }
+table.compact { width: auto; min-width: 50%; }
 caption { text-align: left; font-weight: 600; padding: 4px 0; color: var(--muted); }
 th, td { border: 1px solid var(--rule); padding: 5px 9px; text-align: left;
   vertical-align: top; }
@@ -139,6 +143,7 @@ tbody tr:nth-child(even) { background: var(--band); }
 .figures { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 20px; }
 figure { margin: 0; border: 1px solid var(--rule); border-radius: 6px; padding: 10px;
   background: #fff; }
+figure.wide { grid-column: 1 / -1; }
 figure img { display: block; width: 100%; height: auto; }
 figcaption { font-size: 0.9rem; color: var(--muted); margin-top: 6px; }
 ul, ol { padding-left: 24px; }
@@ -175,7 +180,8 @@ def _html_block(b: Block) -> str:
         lead = f"<strong>{_e(b.lead)}</strong> " if b.lead else ""
         return f"<p>{lead}{_e(b.text)}</p>"
     if isinstance(b, Callout):
-        return f'<div class="callout {_e(b.kind)}">{_e(b.text)}</div>'
+        lead = f"<strong>{_e(b.lead)}</strong> " if b.lead else ""
+        return f'<div class="callout {_e(b.kind)}">{lead}{_e(b.text)}</div>'
     if isinstance(b, Items):
         tag = "ol" if b.numbered else "ul"
         return f"<{tag}>" + "".join(f"<li>{_e(i)}</li>" for i in b.items) + f"</{tag}>"
@@ -189,11 +195,13 @@ def _html_table(t: Table) -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in t.header)
     body = "".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>"
                    for row in t.rows)
-    return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    cls = ' class="compact"' if t.compact else ""
+    return f"<table{cls}>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _html_image(i: Image) -> str:
-    return (f'<figure id="fig-{_e(i.name)}"><img src="{png_data_uri(i.png)}" '
+    cls = ' class="wide"' if i.wide else ""
+    return (f'<figure id="fig-{_e(i.name)}"{cls}><img src="{png_data_uri(i.png)}" '
             f'alt="{_e(i.alt or i.title)}"><figcaption>{_e(i.title)}</figcaption></figure>')
 
 
@@ -259,7 +267,8 @@ def _md_block(b: Block, image_dir: str | None) -> str:
         lead = f"**{md_escape(b.lead)}** " if b.lead else ""
         return lead + md_escape(b.text)
     if isinstance(b, Callout):
-        return f"> **{b.kind.capitalize()}:** {md_escape(b.text)}"
+        lead = md_escape(b.lead) if b.lead else b.kind.capitalize() + ":"
+        return f"> **{lead}** {md_escape(b.text)}"
     if isinstance(b, Items):
         return "\n".join(f"{f'{n}.' if b.numbered else '-'} {md_escape(i)}"
                          for n, i in enumerate(b.items, start=1))
@@ -282,8 +291,7 @@ def _md_image(i: Image, image_dir: str | None) -> str:
 
 
 def to_markdown(doc: Document, image_dir: str | None = None) -> str:
-    """The document as Markdown; images link to ``image_dir/<name>.png`` when a folder is
-    given (the caller writes the files), else they are inline data URIs."""
+    """The document as Markdown; images link into ``image_dir`` if given, else are data URIs."""
     parts = [f"# {md_escape(doc.title)}"]
     parts += [md_escape(line) for line in doc.subtitle]
     parts += [_md_block(c, image_dir) for c in doc.callouts]

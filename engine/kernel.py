@@ -17,7 +17,7 @@ from typing import Any
 import simpy
 
 from engine import decision
-from engine.adjudication import salvo_losses
+from engine.adjudication import kill_chain_probability, salvo_losses
 from engine.controllers import Controller, Decision, Lazy, Order, View, default_controllers
 from engine.forces import adversary, c2, isr, littoral
 from engine.rng import Seed, Streams, describe
@@ -124,14 +124,17 @@ def _orders_phase(w: World, players: Mapping[str, Controller]) -> None:
     w.facts = {side: side_facts(w, side) for side in ("blue", "red")}
     if "white" in players:
         _umpire(w, players["white"])
+    # moves are simultaneous: both sides decide on views built before either's orders act
+    views = {side: make_view(w, side) for side in ("blue", "red")}
+    made = {}
     for side in ("blue", "red"):
-        view = make_view(w, side)
-        made = players[side].decide(view, w.rules, w.rng(f"{side}.decision"))
-        _log_decision(w, side, made.controller or players[side].name, made)
-        for order in made.orders:
+        made[side] = players[side].decide(views[side], w.rules, w.rng(f"{side}.decision"))
+        _log_decision(w, side, made[side].controller or players[side].name, made[side])
+    for side in ("blue", "red"):
+        for order in made[side].orders:
             _issue(w, side, order, source=players[side].name)
     for i, inj in enumerate(w.scenario.injects):
-        if inj.turn != w.turn:
+        if inj.turn != w.turn or i in w.fired_early:
             continue
         side = inj.side if inj.side != "white" else (
             "blue" if inj.action in w.rules.actions.blue else "red")
@@ -153,6 +156,7 @@ def _umpire(w: World, umpire: Controller) -> None:
                                         "orders": [o.to_json() for o in made.orders]}, ())
     for order in made.orders:
         side = order.side if order.side in ("blue", "red") else ""
+        _mark_scripted(w, order)
         w.emit("umpire.inject", "white", "umpire", {
             "side": side, "action": order.action, "note": order.note or "", "live": True}, BOTH)
         if not side:
@@ -161,6 +165,15 @@ def _umpire(w: World, umpire: Controller) -> None:
                 "source": "umpire"}, ())
             continue
         _issue(w, side, Order(order.action, dict(order.params)), source="umpire")
+
+
+def _mark_scripted(w: World, order: Order) -> None:
+    """A live inject that is a later scripted one fired early: it will not fire again."""
+    for i, inj in enumerate(w.scenario.injects):
+        if (inj.turn > w.turn and i not in w.fired_early and inj.action == order.action
+                and inj.note == order.note):
+            w.fired_early.add(i)
+            return
 
 
 def _log_decision(w: World, side: str, controller: str, made: Decision) -> None:
@@ -359,10 +372,32 @@ def _expected_loss_share(w: World) -> float:
         if reg.anti_ship and w.dist.get((b.site, s.red.objective), 1e9) <= reg.range_nm:
             shooters += b.launchers * w.rules.adjudication.littoral.ready_share[w.readiness[rid]]
             offense = reg.missiles_per_launcher * reg.p_hit
+    # Hughes' scouting term is the kill chain short of the hit: Blue must find Red (its ISR, as
+    # Red believes it) and pass the track to the batteries (the route's delivery chance)
+    scouting = kill_chain_probability(p_detect=w.beliefs["isr"], p_communicate=_delivery(w),
+                                      p_hit=1.0)
     lost = salvo_losses(shooters=shooters, offense=offense, targets=ships,
                         defense=g.interceptors_per_ship * g.p_intercept,
-                        staying_power=g.staying_power)
+                        staying_power=g.staying_power, scouting=scouting)
     return lost / ships
+
+
+def _delivery(w: World) -> float:
+    """Chance a track report reaches the first littoral regiment's HQ from its ISR."""
+    s = w.scenario
+    reg = next((r for _, r in sorted(s.blue.littoral.items())), None)
+    det = next((d for _, d in sorted(s.blue.isr.items())), None)
+    if reg is None or det is None:
+        return 1.0
+    route = w.routes.get((det.report_node, reg.hq_node))
+    if route is None:
+        return 0.0
+    table, p = w.rules.adjudication.c2, 1.0
+    for lid in route:
+        loss = s.blue.c2.links[lid].loss_p + (table.degraded_loss_add
+                                              if w.link_degraded(lid) else 0.0)
+        p *= 1 - min(1.0, loss)
+    return p
 
 
 # ---- adjudication and assessment -------------------------------------------------------------
@@ -445,23 +480,22 @@ def _update_beliefs(w: World) -> None:
 
 def _assess(w: World) -> bool:
     """Emit the turn's measures and state digest; return True when the exercise ends."""
-    log = w.turn_log
-    sent = log.get("c2_sent", 0)
-    measures = {
-        "rung": w.rung, "detections": log.get("detections", 0),
-        "incursions": log.get("incursions", 0), "tracks": _fresh_tracks(w),
-        "links_degraded": c2.degraded_count(w),
-        "c2_delivered": log.get("c2_delivered", 0), "c2_sent": sent,
-        "red_losses": r6(log.get("red_losses", 0.0)),
-        "blue_losses": r6(log.get("blue_losses", 0.0)),
-        "beliefs": {k: r6(v) for k, v in sorted(w.beliefs.items())},
-    }
     if w.recording:
+        log = w.turn_log
+        blue = {"detections": log.get("detections", 0),
+                "c2_delivered": log.get("c2_delivered", 0), "c2_sent": log.get("c2_sent", 0)}
+        red = {"incursions": log.get("incursions", 0)}
+        w.emit("state.blue", "blue", "blue", _rounded({**_blue_situation(w), **blue}), BLUE)
+        w.emit("state.red", "red", "red", _rounded({**_red_situation(w), **red}), RED)
+        # the umpire's view of the turn: every measure, seen by neither team
+        w.emit("turn.measures", "white", "", _rounded({
+            **blue, **red, "tracks": _fresh_tracks(w), "links_degraded": c2.degraded_count(w),
+            "beliefs": w.beliefs}), ())
+        public = {"rung": w.rung, "red_losses": r6(log.get("red_losses", 0.0)),
+                  "blue_losses": r6(log.get("blue_losses", 0.0))}
         if getattr(w.sink, "wants_digest", True):
-            measures["digest"] = digest(w)
-        w.emit("state.blue", "blue", "blue", _rounded(_blue_situation(w)), BLUE)
-        w.emit("state.red", "red", "red", _rounded(_red_situation(w)), RED)
-    w.emit("turn.end", "white", "", measures, BOTH)
+            public["digest"] = digest(w)
+        w.emit("turn.end", "white", "", public, BOTH)
     ended = w.armed_attack_turn is not None and (
         w.turn >= w.armed_attack_turn + w.rules.end.turns_after_armed_attack)
     return ended or w.turn >= w.scenario.turns.count
@@ -479,6 +513,7 @@ def digest(w: World) -> str:
         "tracks": {n: {g: [t.zone, r6(t.detected_t)] for g, t in tr.items()}
                    for n, tr in w.tracks.items()},
         "authority": w.authority, "tempo": w.isr_tempo, "readiness": w.readiness,
+        "fired_early": sorted(w.fired_early),
     }
     text = json.dumps(state, sort_keys=True, separators=(",", ":"), default=r6)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

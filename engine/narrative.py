@@ -73,8 +73,9 @@ def _article5(r: Rec) -> str:
 
 def _turn_end(r: Rec) -> str:
     d = r["data"]
-    return (f"End of turn {r['turn']}: rung {d['rung']}, {d['detections']} detections, "
-            f"{d['tracks']} tracks held, {d['links_degraded']} links degraded")
+    lost = (f"; losses this turn: Blue {d['blue_losses']:g} launchers, Red {d['red_losses']:g} "
+            "ships" if d["blue_losses"] or d["red_losses"] else "")
+    return f"End of turn {r['turn']}: rung {d['rung']}{lost}"
 
 
 TELLERS: dict[str, Callable[[Rec], str]] = {
@@ -115,15 +116,17 @@ def tell(record: Rec) -> str | None:
 
 
 def situation_rows(end: Rec, blue: Rec | None, red: Rec | None) -> list[tuple[str, str]]:
-    """Rows of a turn's situation table from its turn.end and the state records a side sees."""
+    """Rows of a turn's situation table from its turn.end and the state records a side sees
+    (each side's own counts live in its state record: fog of war)."""
     m = end["data"]
     rows = [("rung", str(m["rung"])),
-            ("detections / incursions", f"{m['detections']} / {m['incursions']}"),
-            ("C2 delivered / sent", f"{m['c2_delivered']} / {m['c2_sent']}"),
             ("losses (Blue launchers / Red ships)", f"{m['blue_losses']} / {m['red_losses']}")]
     if blue is not None:
         b = blue["data"]
-        rows += [("Blue ISR tempo", _pairs(b["isr_tempo"])),
+        rows += [("Blue detections this turn", str(b.get("detections", "-"))),
+                 ("C2 delivered / sent", f"{b.get('c2_delivered', '-')} / "
+                                         f"{b.get('c2_sent', '-')}"),
+                 ("Blue ISR tempo", _pairs(b["isr_tempo"])),
                  ("Blue readiness", _pairs(b["readiness"])),
                  ("engagement authority", _pairs({k: "yes" if v else "no"
                                                   for k, v in b["authority"].items()})),
@@ -135,7 +138,8 @@ def situation_rows(end: Rec, blue: Rec | None, red: Rec | None) -> list[tuple[st
                                            for g, t in b["tracks"].items()) or "none")]
     if red is not None:
         r = red["data"]
-        rows += [("Red groups", "; ".join(f"{g} {v['mission']} to {v['zone']} "
+        rows += [("Red incursions this turn", str(r.get("incursions", "-"))),
+                 ("Red groups", "; ".join(f"{g} {v['mission']} to {v['zone']} "
                                           f"({v['ships']:g} ships)"
                                           for g, v in r["groups"].items())),
                  ("Red beliefs", _pairs(r["beliefs"]))]

@@ -366,13 +366,13 @@ def execute(spec: dict[str, Any], *, backend: str = "process", workers: int | No
 
     if backend not in BACKENDS:
         raise _bad("--backend", f"expected one of {', '.join(BACKENDS)}, found '{backend}'")
+    chunk_rows = _chunk_rows()
     store = prepare_store(Path(out), spec, resume) if out is not None else None
     todo = plan(spec, store.done() if store else set())
     spec_json = _canonical(spec)
     if progress is not None:
         progress.start(len(todo), spec["replications"] * len(spec["cells"]) - len(todo))
     size = batch_size(spec_json, todo)
-    chunk_rows = _chunk_rows()
     kept: list[dict[str, Any]] = []
     buffer: list[dict[str, Any]] = []
     for rows in BACKENDS[backend](spec_json, batches(todo, size), workers, scheduler):

@@ -96,6 +96,7 @@ class World:
     seq: int = 0
     recording: bool = True  # False when the sink wants measures only (sweeps)
     facts: dict[str, dict[str, float]] = field(default_factory=dict)  # this orders phase
+    fired_early: set[int] = field(default_factory=set)  # scripted injects the umpire fired
     rung: str = ""
     highest: str = ""
     armed_attack_turn: int | None = None

@@ -179,3 +179,70 @@ def test_a_measures_only_run_reaches_the_same_outcome_as_a_recorded_one(name):
         bare = run(s, r, seed, sink=MeasuresOnly())
         assert bare.outcome == recorded.outcome
         assert bare.records is None and recorded.records > 0
+
+
+def test_a_scripted_inject_fired_early_by_the_umpire_does_not_fire_again():
+    s, r = load_pair("alliance-2024")  # scripted: turn 3 joint_exercise, turn 8 cyber_disrupt
+    later = s.injects[1]
+
+    def umpire(view):
+        return [Order(later.action, {}, later.side, later.note)] if view.turn == 2 else []
+
+    _, recs = play("alliance-2024", turns=10, white=Callback(umpire, name="umpire"))
+    fired = [(x["turn"], x["data"].get("live", False)) for x in recs
+             if x["kind"] == "umpire.inject" and x["data"]["note"] == later.note]
+    assert fired == [(2, True)]
+
+
+def test_the_rules_detection_law_is_the_one_searches_use():
+    from engine.rules import Rules
+
+    s, r = load_pair("classroom-tutorial")
+    data = r.model_dump(mode="json")
+    data["adjudication"]["detection"]["law"] = "exhaustive"
+    exhaustive = Rules.model_validate(data)
+    sink = ListSink()
+    run(s, exhaustive, 0, sink=sink)
+    searches = [x["data"] for x in sink if x["kind"] == "isr.search"]
+    assert searches
+    for d in searches:
+        assert d["p_detect"] == pytest.approx(min(1.0, d["hazard_per_h"] * d["hours"]), abs=2e-6)
+
+
+def test_outages_end_when_the_slower_node_recovers_under_the_command_arrangement():
+    def cyber_every_turn(view):
+        return [Order("cyber_disrupt")]
+
+    durations = {}
+    for name in ("baseline-2022", "alliance-2024"):
+        _, recs = play(name, turns=6, red=Callback(cyber_every_turn))
+        s, r = load_pair(name)
+        c2cfg = s.blue.c2
+        factor = r.adjudication.c2.command_latency_factor[c2cfg.command]
+        for x in recs:
+            if x["kind"] == "c2.link.degraded":
+                link = c2cfg.links[x["unit"]]
+                cap = max(c2cfg.nodes[link.a].recovery_h, c2cfg.nodes[link.b].recovery_h)
+                assert x["data"]["until_h"] - x["t"] <= cap * factor + 1e-6
+                durations.setdefault(name, []).append(x["data"]["until_h"] - x["t"])
+    assert max(durations["alliance-2024"]) < max(durations["baseline-2022"])
+
+
+def test_moves_are_simultaneous_red_does_not_see_blue_orders_of_the_same_turn():
+    def estimates(blue_orders_turn_2: list[Order]) -> list[float]:
+        seen = []
+
+        def red(view):
+            seen.append(view.estimate.expected_loss_share)
+            return []
+
+        def blue(view):
+            return blue_orders_turn_2 if view.turn == 2 else []
+
+        play("alliance-2024", turns=3, blue=Callback(blue), red=Callback(red))
+        return seen
+
+    quiet = estimates([])
+    garrison = estimates([Order("littoral_posture", {"readiness": "garrison"})])
+    # garrison readiness cuts ready launchers; Red sees it from turn 3, not on turn 2
+    assert garrison[:2] == quiet[:2] and garrison[2] < quiet[2]

@@ -109,10 +109,16 @@ def _release(state: LinkState) -> None:
 
 
 def degrade(w: World, lid: str, hours: float, cause: str) -> None:
-    """Degrade a link for a time (a cyber or counterspace effect) and schedule its recovery."""
-    state = w.links[lid]
+    """Degrade a link for a time (a cyber or counterspace effect) and schedule its recovery.
+    The outage lasts the attack's effect or until the slower end node recovers, whichever is
+    sooner; a joint command recovers faster (command factor), hardening faster still."""
+    state, c2cfg = w.links[lid], w.scenario.blue.c2
+    table = w.rules.adjudication.c2
+    link = c2cfg.links[lid]
+    recovery = max(c2cfg.nodes[link.a].recovery_h, c2cfg.nodes[link.b].recovery_h)
+    hours = min(hours, recovery * table.command_latency_factor[c2cfg.command])
     if state.hardened:
-        hours *= w.rules.adjudication.c2.harden_recovery_factor
+        hours *= table.harden_recovery_factor
     until = w.now + hours
     state.degraded_until = max(state.degraded_until, until)
     w.emit("c2.link.degraded", "blue", lid, {"cause": cause, "until_h": r6(until)}, BLUE)

@@ -4,7 +4,8 @@ they and organic sensors share.
 One process per aircraft loops: availability, weather and maintenance checks, launch, transit,
 time on station searching a zone, return and turnaround. Search uses the Koopman random-search
 hazard h = W·v/A per hour against each Red group present: one uniform draw u decides detection
-(u < 1 - exp(-h·T)) and, by inverting the same law, when it happens (t = -ln(1-u)/h).
+(u < 1 - exp(-h·T)) and, by inverting the same law, when it happens (t = -ln(1-u)/h). Under the
+rules' "exhaustive" law the chance is min(1, h·T) and the time u/h.
 """
 
 from __future__ import annotations
@@ -88,15 +89,17 @@ def search(w: World, unit: str, node: str, zone: str, hazard: float,
         exposure = start + hours - begin
         if exposure <= 0:
             continue
-        p = 1 - math.exp(-hazard * exposure)
+        exhaustive = w.rules.adjudication.detection.law == "exhaustive"
+        p = min(1.0, hazard * exposure) if exhaustive else 1 - math.exp(-hazard * exposure)
         u = rng.random()
         hit = u < p
         if w.recording:
             w.emit("isr.search", "blue", unit, {
                 "zone": zone, "group": gid, "hazard_per_h": r6(hazard), "hours": r6(exposure),
                 "p_detect": r6(p), "draw": r6(u), "detected": hit}, BLUE)
-        if hit:
-            found.append((begin - start - math.log1p(-u) / hazard, gid))
+        if hit:  # when: the same draw through the inverse of the law's time distribution
+            when = u / hazard if exhaustive else -math.log1p(-u) / hazard
+            found.append((begin - start + when, gid))
     if not found:
         yield w.env.timeout(hours)
         return
