@@ -182,7 +182,7 @@ def test_a_measures_only_run_reaches_the_same_outcome_as_a_recorded_one(name):
 
 
 def test_a_scripted_inject_fired_early_by_the_umpire_does_not_fire_again():
-    s, r = load_pair("alliance-2024")  # scripted: turn 3 joint_exercise, turn 8 cyber_disrupt
+    s, _ = load_pair("alliance-2024")  # scripted: turn 3 joint_exercise, turn 8 cyber_disrupt
     later = s.injects[1]
 
     def umpire(view):
