@@ -1,0 +1,246 @@
+"""`wargame report`: after-action reports of a tutorial game, a war (alliance-2023, seed 13), a
+truncated log and a fork; the public figure API; Markdown with PNG files; and the HTML report
+opened in a real headless Chromium, which must load every figure without a script error."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+from matplotlib.figure import Figure
+from typer.testing import CliRunner
+
+from engine import load_pair
+from engine.cli import app
+from engine.cli_report import report_format
+from engine.eventlog import run_logged
+from engine.kernel import run
+from engine.replay import fork, read_log
+from engine.report import build_figures, render, write
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+FIGURES = {"rung", "detections", "c2", "losses"}
+SECTIONS = ["Outcome", "Figures", "Turning points", "Timeline of key events", "Orders by turn",
+            "Turn by turn"]
+DRAW = re.compile(r"chance \d\.\d\d, drew \d\.\d\d: ")
+DECISION = re.compile(r"Red chose \w+ with probability \d\.\d\d \(draw \d\.\d{3}\)")
+CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync"]
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def logs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A tutorial game, the alliance-2023 war (seed 13), a cut copy of it and a fork."""
+    base = tmp_path_factory.mktemp("report-logs")
+    paths = {"tutorial": base / "tutorial.jsonl", "war": base / "war.jsonl"}
+    run_logged(*load_pair("classroom-tutorial"), 0, paths["tutorial"])
+    run_logged(*load_pair("alliance-2023"), 13, paths["war"])
+    raw = paths["war"].read_bytes()
+    paths["cut"] = base / "cut.jsonl"
+    paths["cut"].write_bytes(raw[: len(raw) * 2 // 3])
+    paths["fork"] = base / "fork.jsonl"
+    fork(paths["war"], 3, paths["fork"], seed=5)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def html(logs: dict[str, Path]) -> dict[str, str]:
+    return {name: render(path, "html") for name, path in logs.items()}
+
+
+def h2(text: str) -> list[str]:
+    return re.findall(r"<h2>(.*?)</h2>", text)
+
+
+def section(text: str, title: str) -> str:
+    start = text.index(f"<h2>{title}</h2>")
+    return text[start: text.index("</section>", start)]
+
+
+@pytest.mark.parametrize("name", ["tutorial", "war"])
+def test_report_has_every_section_and_four_embedded_figures(html, name: str) -> None:
+    text = html[name]
+    assert h2(text) == SECTIONS
+    assert text.count('<img src="data:image/png;base64,') == 4
+    for fig in FIGURES:
+        assert f'id="fig-{fig}"' in text
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", text)  # nothing from the network
+    assert "notional" in text[text.index("<body"):][:3000].lower()
+
+
+@pytest.mark.parametrize("name", ["tutorial", "war"])
+def test_outcome_matches_the_footer(logs, html, name: str) -> None:
+    reader = read_log(logs[name])
+    list(reader.records())
+    o = reader.footer["outcome"]
+    expected = ("Deterrence held." if o["deterrence_held"]
+                else f"Deterrence failed on turn {o['failure_turn']}.")
+    assert expected in section(html[name], "Outcome")
+    assert "truncated" not in html[name] and "is a fork" not in html[name]
+
+
+def test_war_turning_points_explain_the_draws(html) -> None:
+    points = section(html["war"], "Turning points")
+    assert DRAW.search(points) and DECISION.search(points)
+    assert "detection chance" in points and "cyber attack chance" in points
+    timeline = section(html["war"], "Timeline of key events")
+    assert "ARMED ATTACK" in timeline and "Article V" in timeline and "Umpire inject" in timeline
+
+
+def test_orders_table_has_a_row_per_turn(logs, html) -> None:
+    orders = section(html["tutorial"], "Orders by turn")
+    turns = {r["turn"] for r in read_log(logs["tutorial"]).records() if r["kind"] == "orders"}
+    assert orders.count("<tr>") == len(turns) + 1
+    assert "isr_tempo(level=normal) [doctrine]" in orders
+
+
+def test_truncated_log_says_so_and_still_reports(html) -> None:
+    text = html["cut"]
+    assert "This log is truncated" in text and "Outcome (partial: the log is truncated)" in text
+    assert h2(text) == SECTIONS and text.count("data:image/png;base64,") == 4
+
+
+def test_forked_log_says_so(html) -> None:
+    text = html["fork"]
+    assert "This game is a fork" in text and "from the start of turn 3" in text
+    assert "new seed 5" in text and "The game forks from its parent here" in text
+
+
+def test_build_figures_contract_on_log_and_in_memory_records(logs) -> None:
+    figures = build_figures(read_log(logs["war"]).records())
+    assert set(figures) == FIGURES
+    for fig in figures.values():
+        assert isinstance(fig, Figure)
+        titled = [ax for ax in fig.axes if ax.get_title()]
+        assert titled and any(ax.get_xlabel() == "Turn" for ax in fig.axes)
+        assert all(ax.get_ylabel() for ax in fig.axes if ax.get_xlabel() == "Turn")
+    records: list = []
+    run(*load_pair("classroom-tutorial"), 1, sink=_Sink(records))
+    assert set(build_figures(records)) == FIGURES  # no header: the standard ladder
+
+
+class _Sink:
+    def __init__(self, out: list) -> None:
+        self.out = out
+
+    def emit(self, record: dict) -> None:
+        self.out.append(record)
+
+    def end_turn(self, turn: int) -> None:
+        return None
+
+
+def test_markdown_writes_pngs_in_a_sibling_folder(logs, tmp_path: Path) -> None:
+    out = tmp_path / "aar.md"
+    written = write(logs["tutorial"], out, "md")
+    folder = tmp_path / "aar_files"
+    assert written[0] == out and {p.name for p in written[1:]} == {f"{f}.png" for f in FIGURES}
+    text = out.read_text(encoding="utf-8")
+    for fig in FIGURES:
+        png = folder / f"{fig}.png"
+        assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+        assert f"](aar_files/{fig}.png)" in text
+    assert [line[3:] for line in text.splitlines() if line.startswith("## ")] == SECTIONS
+    assert DRAW.search(text.replace("\\", ""))
+    inline = render(logs["tutorial"], "md")
+    assert inline.count("](data:image/png;base64,") == 4
+
+
+def test_cli_report_writes_beside_the_log_by_default(logs, tmp_path: Path) -> None:
+    log = tmp_path / "game.jsonl"
+    shutil.copy(logs["tutorial"], log)
+    result = runner.invoke(app, ["report", str(log)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "game.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert report_format(Path("aar.md"), None) == "md"
+    assert report_format(Path("aar.md"), "html") == "html"
+    assert report_format(None, None) == "html"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["missing.jsonl"], "cannot read"),
+    (["{war}", "--format", "pdf"], "--format: expected html or md, found 'pdf'"),
+])
+def test_cli_report_bad_input_exits_2(logs, args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["report", *(a.format(war=logs["war"]) for a in args)])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+
+
+# ---- a real browser --------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """Debian's chromium; installed here when missing and possible, else the tests skip."""
+    found = shutil.which("chromium")
+    if found is None and shutil.which("apt-get") and _is_root():
+        subprocess.run("apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "
+                       "--no-install-recommends chromium", shell=True, capture_output=True,
+                       timeout=900, check=False)
+        found = shutil.which("chromium")
+    if found is None:
+        pytest.skip("chromium is not installed and cannot be installed here "
+                    "(apt-get install chromium)")
+    return found
+
+
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _browse(chromium: str, page: Path, profile: Path, *extra: str) -> subprocess.Popen:
+    args = [chromium, *CHROME_FLAGS, f"--user-data-dir={profile}", *extra, page.as_uri()]
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            encoding="utf-8", errors="replace")
+
+
+def _finish(proc: subprocess.Popen) -> tuple[str, str]:
+    try:
+        out, err = proc.communicate(timeout=90)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+    return out, err
+
+
+def test_report_renders_in_headless_chromium(chromium: str, html, tmp_path: Path) -> None:
+    page = tmp_path / "war-report.html"
+    page.write_text(html["war"], encoding="utf-8")
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "report-war.png"
+    shot.unlink(missing_ok=True)
+    dom = _browse(chromium, page, tmp_path / "profile-dom", "--enable-logging=stderr", "--v=0",
+                  "--dump-dom")
+    pic = _browse(chromium, page, tmp_path / "profile-shot", f"--screenshot={shot}",
+                  "--window-size=1280,4000")
+    out, err = _finish(dom)
+    _finish(pic)
+    body = re.search(r"<body([^>]*)>", out)
+    assert body, out[:500] + err[-2000:]
+    attrs = dict(re.findall(r'(data-[\w-]+)="(\d+)"', body.group(1)))
+    assert attrs == {"data-images": "4", "data-images-loaded": "4", "data-sections": "6"}
+    console = [line for line in err.splitlines() if ":CONSOLE" in line]
+    assert not [line for line in console if "Uncaught" in line or "Error" in line], console
+    width, height = struct.unpack(">II", shot.read_bytes()[16:24])
+    assert (width, height) == (1280, 4000)
+
+
+def test_the_console_check_catches_script_errors(chromium: str, tmp_path: Path) -> None:
+    """The assertion above is not vacuous: a broken page shows up on stderr."""
+    page = tmp_path / "broken.html"
+    page.write_text("<!DOCTYPE html><html><body><script>window.addEventListener('load', "
+                    "function () { missingFunction(); });</script></body></html>",
+                    encoding="utf-8")
+    _, err = _finish(_browse(chromium, page, tmp_path / "profile", "--enable-logging=stderr",
+                             "--v=0", "--dump-dom"))
+    assert any("Uncaught ReferenceError" in line for line in err.splitlines()
+               if ":CONSOLE" in line)
