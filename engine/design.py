@@ -100,27 +100,28 @@ def latin_hypercube(ranges: dict[str, tuple[float, float]], samples: int,
     return [{p: columns[p][k] for p in ranges} for k in range(samples)]
 
 
-def cells(scenarios: list[Scenario], points: list[dict[str, Value]]) -> list[Cell]:
+def cells(scenarios: list[Scenario], points: list[dict[str, Value]],
+          option: str = "--vary") -> list[Cell]:
     """Scenario-major list of cells; every point is checked against every scenario."""
     out = []
     for si, s in enumerate(scenarios):
         for values in points:
-            check_values(s, values)
+            check_values(s, values, option)
             out.append(Cell(len(out), si, values))
     return out
 
 
-def check_values(s: Scenario, values: dict[str, Any]) -> Scenario:
+def check_values(s: Scenario, values: dict[str, Any], option: str = "--vary") -> Scenario:
     """The scenario with the values set, or an error naming the bad path or value."""
     try:
         return with_values(s, values)
     except KeyError as e:
-        raise _bad("--vary", f"{s.meta.id}: {e.args[0]} (paths are dotted scenario paths "
+        raise _bad(option, f"{s.meta.id}: {e.args[0]} (paths are dotted scenario paths "
                              "such as blue.isr.mq9.aircraft)") from None
     except IndexError:  # a list position past the end (blue.isr.mq9.zones.7)
-        raise _bad("--vary", f"{s.meta.id}: {values}: a list index in the path is out of "
+        raise _bad(option, f"{s.meta.id}: {values}: a list index in the path is out of "
                              "range") from None
     except (ValidationError, ValueError) as e:
         first = e.errors()[0] if isinstance(e, ValidationError) else {"msg": str(e), "loc": ()}
         where = ".".join(str(x) for x in first["loc"])
-        raise _bad("--vary", f"{s.meta.id}: {values}: {where}: {first['msg']}") from None
+        raise _bad(option, f"{s.meta.id}: {values}: {where}: {first['msg']}") from None

@@ -25,9 +25,9 @@ from engine.scenario import Scenario
 from engine.views import (
     blue_situation,
     fresh_tracks,
-    red_situation,
     make_view,
     nominal_isr_coverage,
+    red_situation,
     side_facts,
 )
 from engine.world import BLUE, BOTH, RED, ListSink, Sink, World, r6

@@ -17,10 +17,11 @@ skips every run already in a chunk; a directory whose manifest differs is refuse
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -293,16 +294,18 @@ def load_results(folder: str | Path) -> pa.Table:
 
 # ---- execution -------------------------------------------------------------------------------
 
-def plan(spec: dict[str, Any], done: set[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Runs still to do, replication-major so a partial sweep covers every cell evenly."""
-    return [(c["index"], i) for i in range(spec["replications"]) for c in spec["cells"]
-            if (c["index"], i) not in done]
+def plan(spec: dict[str, Any], done: set[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """Runs still to do, replication-major so a partial sweep covers every cell evenly;
+    generated lazily, so a million-run sweep holds no list of them."""
+    for i in range(spec["replications"]):
+        for c in spec["cells"]:
+            if (c["index"], i) not in done:
+                yield c["index"], i
 
 
-def batch_size(spec_json: str, todo: list[tuple[int, int]], target_s: float = 0.4) -> int:
+def batch_size(spec_json: str, probe: list[tuple[int, int]], target_s: float = 0.4) -> int:
     """Runs per batch for about target_s of work, timed on a few runs here (results do not
     depend on it)."""
-    probe = todo[:3]
     if not probe:
         return 1
     start = time.perf_counter()
@@ -311,9 +314,10 @@ def batch_size(spec_json: str, todo: list[tuple[int, int]], target_s: float = 0.
     return int(min(500, max(1, round(target_s / per_run))))
 
 
-def batches(todo: list[tuple[int, int]], size: int) -> Iterator[list[tuple[int, int]]]:
-    for k in range(0, len(todo), size):
-        yield todo[k:k + size]
+def batches(todo: Iterable[tuple[int, int]], size: int) -> Iterator[list[tuple[int, int]]]:
+    it = iter(todo)
+    while batch := list(itertools.islice(it, size)):
+        yield batch
 
 
 def _bad(field: str, message: str) -> EngineError:
@@ -351,8 +355,9 @@ def build_spec(scenarios: Any, *, vary: dict[str, list] | None = None, design: s
                 "samples": samples}
     else:
         raise _bad("design", f"expected grid or lhs, found '{design}'")
-    return make_spec(models, rule_set, cells(models, points), replications, seed, seeding,
-                     blue_orders, info)
+    option = "--lhs" if design == "lhs" else "--vary"
+    return make_spec(models, rule_set, cells(models, points, option), replications, seed,
+                     seeding, blue_orders, info)
 
 
 def execute(spec: dict[str, Any], *, backend: str = "process", workers: int | None = None,
@@ -368,11 +373,15 @@ def execute(spec: dict[str, Any], *, backend: str = "process", workers: int | No
         raise _bad("--backend", f"expected one of {', '.join(BACKENDS)}, found '{backend}'")
     chunk_rows = _chunk_rows()
     store = prepare_store(Path(out), spec, resume) if out is not None else None
-    todo = plan(spec, store.done() if store else set())
+    done = store.done() if store else set()
+    total = spec["replications"] * len(spec["cells"])
+    on_disk = sum(1 for c, i in done if c < len(spec["cells"]) and i < spec["replications"])
+    todo = plan(spec, done)
     spec_json = _canonical(spec)
     if progress is not None:
-        progress.start(len(todo), spec["replications"] * len(spec["cells"]) - len(todo))
-    size = batch_size(spec_json, todo)
+        progress.start(total - on_disk, on_disk)
+    probe = list(itertools.islice(plan(spec, done), 3))
+    size = batch_size(spec_json, probe)
     kept: list[dict[str, Any]] = []
     buffer: list[dict[str, Any]] = []
     for rows in BACKENDS[backend](spec_json, batches(todo, size), workers, scheduler):
