@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import simpy
 import simpy.core
+from common import table, verdict  # benchmarks/common.py (scripts run from this folder)
 
 from engine import __version__ as engine_version
 from engine import load_pair
@@ -179,17 +180,6 @@ def time_modes(modes: dict[str, Callable[[int], Any]], seeds: range) -> dict[str
 
 # ---- reporting -------------------------------------------------------------------------------
 
-def table(rows: list[list[str]], header: list[str], right: set[int]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
-
-    def fmt(row: list[str]) -> str:
-        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
-                         for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([fmt(header), rule, *(fmt(r) for r in rows)])
-
-
 def ms(x: float) -> str:
     return f"{x * 1e3:.2f}"
 
@@ -197,10 +187,6 @@ def ms(x: float) -> str:
 def ns_per_event(times: list[float], events: list[int]) -> float:
     """Median over runs of (seconds / simpy events), in ns: robust to a few slowed runs."""
     return statistics.median(t / n for t, n in zip(times, events, strict=True)) * 1e9
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
 
 
 def profile(s: Any, r: Any, runs: int, top: int = 15) -> None:

@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from common import verdict  # benchmarks/common.py (scripts run from this folder)
+
 from engine import __version__ as engine_version
 from engine import load_pair
 from engine.eventlog import read_lines, run_logged, seal
@@ -40,10 +42,6 @@ TARGET_FIRST_LINE_S = 1.0  # `wargame replay` of a 1,000,000-record log: start t
 WARGAME = Path(sys.executable).parent / "wargame"
 NARRATIVE = re.compile(r"^\s+\d+\.\d\d h  \S")  # "   12.34 h  mq9.1 detected Red ..."
 WARMUP_SEEDS = 2
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
 
 
 def machine() -> None:

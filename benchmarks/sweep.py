@@ -28,6 +28,7 @@ import warnings
 from pathlib import Path
 
 import pyarrow.parquet as pq
+from common import table, verdict  # benchmarks/common.py (scripts run from this folder)
 
 from engine import __version__ as engine_version
 from engine.sweep import build_spec, execute, load_results
@@ -169,21 +170,6 @@ def measure_memory(runs: int, scenario: str, workers: int) -> dict:
 
 
 # ---- reporting -------------------------------------------------------------------------------
-
-def table(rows: list[list[str]], header: list[str], right: set[int]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
-
-    def fmt(row: list[str]) -> str:
-        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
-                         for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([fmt(header), rule, *(fmt(r) for r in rows)])
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
-
 
 def machine() -> str:
     import distributed
