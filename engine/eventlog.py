@@ -36,9 +36,14 @@ def chain(prev: str, body: str) -> str:
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
+def record_text(record: dict[str, Any]) -> str:
+    """A record's JSON as the writer puts it in a log (before its chain hash)."""
+    return _COMPACT.encode(record)
+
+
 def seal(prev: str, obj: dict[str, Any], sort: bool = True) -> tuple[str, str]:
     """Serialise obj and append its chain hash; return (line without newline, its hash)."""
-    body = canonical(obj) if sort else _COMPACT.encode(obj)
+    body = canonical(obj) if sort else record_text(obj)
     h = chain(prev, body)
     return f'{body[:-1]},"h":"{h}"}}', h
 

@@ -200,17 +200,14 @@ def order_problem(w: World, side: str, order: Order) -> str | None:
         spec = action.params.get(name)
         if spec is None:
             return f"'{order.action}' has no parameter '{name}'"
-        if value not in param_choices(w, spec):
-            return f"{name}={value!r} is not one of {param_choices(w, spec)}"
+        choices = param_choices_for(w.scenario, spec)
+        if value not in choices:
+            return f"{name}={value!r} is not one of {choices}"
     facts = w.facts.get(side) or side_facts(w, side)
     for cond in action.preconditions:
         if not decision.condition_holds(cond, facts, w.rules.ladder.level):
             return f"precondition '{cond}' does not hold"
     return None
-
-
-def param_choices(w: World, spec: Any) -> list[str]:
-    return param_choices_for(w.scenario, spec)
 
 
 def param_choices_for(s: Scenario, spec: Any) -> list[str]:

@@ -276,7 +276,7 @@ def resume(path: Path, live: Callable[[str, Recent], Controller]) -> tuple[RunRe
     """Continue an interrupted game: re-execute its complete turns from the recorded orders
     (checked against the log), then let ``live(side, recent)`` controllers play on. Returns the
     result (None if saved again) and the turn play resumed at."""
-    from engine.replay import ComparingSink, _Diverged, read_log, reconstruct, scan
+    from engine.replay import ComparingSink, Diverged, read_log, reconstruct, scan
     from engine.replay import controller_for as recorded
 
     reader = read_log(path)
@@ -305,7 +305,7 @@ def resume(path: Path, live: Callable[[str, Recent], Controller]) -> tuple[RunRe
         writer.abort()
         os.replace(tmp, path)
         return None, done + 1
-    except _Diverged as d:
+    except Diverged as d:
         writer.abort()
         tmp.unlink(missing_ok=True)
         raise ReplayDivergence(f"{path}: line {d.line} does not re-execute ({d.why}); the log "

@@ -20,12 +20,12 @@ from engine import __version__
 from engine.controllers import BlueDoctrine, Controller, Order, RedQuantal, Scripted
 from engine.errors import LogError, ReplayDivergence
 from engine.eventlog import (
-    _COMPACT,
     LogWriter,
     ReadState,
     chain,
     raw_lines,
     read_lines,
+    record_text,
     unseal,
 )
 from engine.kernel import RunResult, Switch, run
@@ -178,7 +178,9 @@ class Verdict:
     found: str | None = None
 
 
-class _Diverged(Exception):
+class Diverged(Exception):
+    """Re-execution produced a record other than the logged one (line -1: the log ran out)."""
+
     def __init__(self, line: int, expected: str | None, found: str | None, why: str) -> None:
         # all four as args: simpy re-raises an exception escaping a process as
         # type(e)(*e.args), so every argument must be in args (records come from processes)
@@ -203,14 +205,14 @@ class ComparingSink:
             self.writer.emit(record)
         if self.upto_turn is not None and record["turn"] >= self.upto_turn:
             return
-        found = _COMPACT.encode(record)
+        found = record_text(record)
         line = next(self.lines, None)
         if line is None:
-            raise _Diverged(-1, None, found, "the log ends before the re-executed game does")
+            raise Diverged(-1, None, found, "the log ends before the re-executed game does")
         number, text = line
         body = (unseal(text) or ("", ""))[0]
         if body != found:
-            raise _Diverged(number, body, found, "re-execution differs from the log")
+            raise Diverged(number, body, found, "re-execution differs from the log")
         self.compared += 1
 
     def end_turn(self, turn: int) -> None:
@@ -234,7 +236,7 @@ def verify(path: str | Path) -> Verdict:
     sink = ComparingSink(lines)
     try:
         result = run(game.scenario, game.rules, game.seed, game.controllers, sink, game.switch)
-    except _Diverged as d:
+    except Diverged as d:
         return _diverged(d, sink.compared)
     footer_line = next(lines, None)
     if footer_line is None or not footer_line[1].startswith('{"footer":true'):
@@ -305,7 +307,7 @@ def _collect(rec: dict[str, Any], orders: dict, names: dict) -> None:
         names[side][turn] = rec["data"]["controller"]
 
 
-def _diverged(d: _Diverged, compared: int) -> Verdict:
+def _diverged(d: Diverged, compared: int) -> Verdict:
     where = f"line {d.line}" if d.line > 0 else "the end of the log"
     return Verdict(False, compared, 0, f"diverged at {where}: {d.why}", d.line if d.line > 0
                    else None, d.expected, d.found)
@@ -342,7 +344,7 @@ def fork(path: str | Path, turn: int, out: str | Path, seed: int | None = None,
     sink = ComparingSink(lines, upto_turn=turn, writer=writer)
     try:
         result = run(game.scenario, game.rules, game.seed, game.controllers, sink, switch)
-    except _Diverged as d:
+    except Diverged as d:
         writer.abort()
         raise ReplayDivergence(f"{path}: the parent does not re-execute up to turn {turn} "
                                f"(line {d.line}): {d.why}") from None
