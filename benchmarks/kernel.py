@@ -31,12 +31,12 @@ from common import table, verdict  # benchmarks/common.py (scripts run from this
 
 from engine import __version__ as engine_version
 from engine import load_pair
-from engine.controllers import default_controllers
-from engine.eventlog import LogWriter
-from engine.kernel import run
-from engine.records import make_header
-from engine.rng import describe, run_sequence
-from engine.world import ListSink
+from engine.io.eventlog import LogWriter
+from engine.io.logschema import make_header
+from engine.sim.controllers import default_controllers
+from engine.sim.kernel import run
+from engine.sim.rng import describe, run_sequence
+from engine.sim.state import ListSink
 
 # targets (see README): engine cost per simpy event vs a bare simpy loop, the log writer's
 # overhead over a metrics-only run, and the median wall time of one full-length run

@@ -4,7 +4,7 @@ replay of a huge log start talking?
     .venv/bin/python benchmarks/replay.py [--seeds N] [--records N] [--repeats N]
 
 (a) verify vs the logged run: alliance-2024 (30 turns), seeds 0..N-1; each seed is played with
-    ``run_logged`` and its log verified with ``engine.replay.verify``; the ratio of the medians.
+    ``run_logged`` and its log verified with ``engine.io.replay.verify``; the ratio of the medians.
 (b) a synthetic, validly chained log of a million ``isr.detect`` records: the wall time from
     starting ``wargame replay LOG`` (stdout piped) until its first narrative line arrives, and
     the in-process time until ``read_log(LOG).records()`` yields its first record.
@@ -33,9 +33,9 @@ from common import verdict  # benchmarks/common.py (scripts run from this folder
 
 from engine import __version__ as engine_version
 from engine import load_pair
-from engine.eventlog import read_lines, run_logged, seal
-from engine.replay import read_log, verify
-from engine.scenario import with_turns
+from engine.io.eventlog import read_lines, run_logged, seal
+from engine.io.replay import read_log, verify
+from engine.spec.scenario import with_turns
 
 TARGET_VERIFY_RATIO = 1.5  # verify / logged run, medians
 TARGET_FIRST_LINE_S = 1.0  # `wargame replay` of a 1,000,000-record log: start to first line

@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 from common import table, verdict  # benchmarks/common.py (scripts run from this folder)
 
 from engine import __version__ as engine_version
-from engine.sweep import build_spec, execute, load_results
+from engine.sweeps.runner import build_spec, execute, load_results
 
 TARGET_10K_S = 120.0       # 10,000 runs of alliance-2024 on 2 workers
 TARGET_SPEEDUP = 1.7       # 2 workers vs 1

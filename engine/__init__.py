@@ -5,9 +5,9 @@ Importing this package has no side effects.
 """
 
 from engine.errors import EngineError, LogError, ReplayDivergence, RulesError, ScenarioError
-from engine.loading import load_pair, load_rules, load_scenario
-from engine.rules import Rules
-from engine.scenario import Scenario
+from engine.io.loading import load_pair, load_rules, load_scenario
+from engine.spec.rules import Rules
+from engine.spec.scenario import Scenario
 
 __version__ = "0.1.0"
 

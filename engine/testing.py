@@ -10,12 +10,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from engine.eventlog import canonical, check_chain, read_lines, run_logged
-from engine.kernel import run
-from engine.loading import builtin_names, load_pair
-from engine.rules import Rules
-from engine.scenario import Scenario
-from engine.world import ListSink
+from engine.io.eventlog import canonical, check_chain, read_lines, run_logged
+from engine.io.loading import builtin_names, load_pair
+from engine.sim.kernel import run
+from engine.sim.state import ListSink
+from engine.spec.rules import Rules
+from engine.spec.scenario import Scenario
 
 GOLDEN_SEED = 0
 # one seed per built-in, plus a game where deterrence fails and the batteries fire

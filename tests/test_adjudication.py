@@ -1,4 +1,4 @@
-"""Tests for engine.adjudication: worked vectors, hypothesis properties and input validation."""
+"""Tests for engine.sim.adjudication: worked vectors, hypothesis properties and input validation."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.adjudication import (
+from engine.sim.adjudication import (
     detection_probability,
     hazard_rate,
     kill_chain_probability,

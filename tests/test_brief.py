@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from engine import load_pair
-from engine.brief import build_brief, render_brief
-from engine.cli import app
-from engine.scenario import with_values
+from engine.cli.main import app
+from engine.present.brief import build_brief, render_brief
+from engine.spec.scenario import with_values
 
 WARGAME = Path(sys.executable).parent / "wargame"
 SIDES = ("blue", "red", "white")

@@ -19,11 +19,11 @@ import pytest
 from typer.testing import CliRunner
 
 from engine import load_pair
-from engine.cli import app
+from engine.cli.main import app
 from engine.errors import EngineError
-from engine.eventlog import read_lines, run_logged, seal, unseal
-from engine.narrative import tell
-from engine.records import log_json_schema
+from engine.io.eventlog import read_lines, run_logged, seal, unseal
+from engine.io.logschema import log_json_schema
+from engine.present.narrative import tell
 
 SEED = 3
 TURNS = 5

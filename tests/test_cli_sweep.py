@@ -15,9 +15,9 @@ import pytest
 from typer.testing import CliRunner
 
 from engine import EngineError
-from engine.cli import app
-from engine.replay import read_log, scan
-from engine.sweep import OUTCOME_FIELDS, build_spec, execute, load_results, regenerate_run
+from engine.cli.main import app
+from engine.io.replay import read_log, scan
+from engine.sweeps.runner import OUTCOME_FIELDS, build_spec, execute, load_results, regenerate_run
 
 WARGAME = Path(sys.executable).parent / "wargame"
 AIRCRAFT = "blue.isr.mq9.aircraft"

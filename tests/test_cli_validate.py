@@ -19,9 +19,9 @@ from test_loading import HAND_CASES, MALFORMED, SCENARIO_TEXT, STANDALONE, Case
 from typer.testing import CliRunner
 
 import engine
-from engine.cli import app
-from engine.loading import builtin_names, builtin_path
-from engine.schemas import json_schema
+from engine.cli.main import app
+from engine.io.loading import builtin_names, builtin_path
+from engine.io.schemas import json_schema
 
 DATA = Path(engine.__file__).resolve().parent / "data"
 WARGAME = Path(sys.executable).parent / "wargame"

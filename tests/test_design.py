@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import EngineError, load_pair
-from engine.design import (
+from engine.sweeps.design import (
     Cell,
     cells,
     check_values,
@@ -19,7 +19,7 @@ from engine.design import (
     parse_lhs,
     parse_vary,
 )
-from engine.sweep import build_spec
+from engine.sweeps.runner import build_spec
 
 AIRCRAFT = "blue.isr.mq9.aircraft"
 AVAILABILITY = "blue.isr.mq9.availability"

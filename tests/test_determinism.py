@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine import load_pair
-from engine.loading import builtin_names
+from engine.io.loading import builtin_names
 from engine.testing import check_scenario, golden_cases, golden_path, regenerate_golden
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -18,7 +18,7 @@ BUILTINS = builtin_names("scenarios")
 
 def _log_in_subprocess(tmp: Path, name: str, seed: int, tag: str) -> bytes:
     out = tmp / f"{tag}.jsonl"
-    code = ("import sys; from engine import load_pair; from engine.eventlog import run_logged;"
+    code = ("import sys; from engine import load_pair; from engine.io.eventlog import run_logged;"
             f"s, r = load_pair({name!r}); run_logged(s, r, {seed}, sys.argv[1])")
     # PYTHONHASHSEED differs between the two processes: nothing may depend on str hashing
     subprocess.run([sys.executable, "-c", code, str(out)], check=True,
@@ -63,7 +63,7 @@ def test_golden_log_is_reproduced_byte_for_byte(name, seed, fresh_golden):
 
 
 def test_the_war_golden_shows_threshold_article5_and_salvos():
-    from engine.eventlog import read_lines
+    from engine.io.eventlog import read_lines
     from engine.testing import WAR_GOLDEN
 
     kinds = {ln.obj.get("kind") for ln in read_lines(golden_path(GOLDEN, *WAR_GOLDEN))}

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from engine import load_pair
-from engine.eventlog import check_chain, read_lines, run_logged, unseal
-from engine.records import Footer, Header, Record, log_json_schema
-from engine.scenario import with_turns
+from engine.io.eventlog import check_chain, read_lines, run_logged, unseal
+from engine.io.logschema import Footer, Header, Record, log_json_schema
+from engine.spec.scenario import with_turns
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +87,7 @@ def test_writer_flushes_each_turn(tmp_path):
     s, r = load_pair("classroom-tutorial")
     s = with_turns(s, 3)
     path = tmp_path / "g.jsonl"
-    from engine.controllers import Callback
+    from engine.sim.controllers import Callback
 
     sizes = []
 

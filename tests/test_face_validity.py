@@ -12,8 +12,8 @@ import statistics
 import pytest
 
 from engine import load_pair
-from engine.kernel import run
-from engine.scenario import Scenario, with_values
+from engine.sim.kernel import run
+from engine.spec.scenario import Scenario, with_values
 
 
 class MeasuresOnly:

@@ -7,10 +7,10 @@ import os
 import pytest
 
 from engine import load_pair
-from engine.controllers import Callback, Order
-from engine.kernel import run
-from engine.scenario import with_turns
-from engine.world import ListSink
+from engine.sim.controllers import Callback, Order
+from engine.sim.kernel import run
+from engine.sim.state import ListSink
+from engine.spec.scenario import with_turns
 
 FIELDS = {"seq", "turn", "t", "kind", "side", "unit", "data", "visible_to"}
 
@@ -195,7 +195,7 @@ def test_a_scripted_inject_fired_early_by_the_umpire_does_not_fire_again():
 
 
 def test_the_rules_detection_law_is_the_one_searches_use():
-    from engine.rules import Rules
+    from engine.spec.rules import Rules
 
     s, r = load_pair("classroom-tutorial")
     data = r.model_dump(mode="json")

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 import engine
 from engine.errors import InputError, RulesError, ScenarioError
-from engine.loading import (
+from engine.io.loading import (
     MAX_BYTES,
     MAX_NODES,
     load_any,

@@ -14,10 +14,10 @@ import pytest
 from typer.testing import CliRunner
 
 from engine import load_pair
-from engine.cli import app
+from engine.cli.main import app
 from engine.errors import EngineError, LogError
-from engine.eventlog import check_chain, read_lines, run_logged, seal
-from engine.replay import read_log, verify
+from engine.io.eventlog import check_chain, read_lines, run_logged, seal
+from engine.io.replay import read_log, verify
 
 WARGAME = Path(sys.executable).parent / "wargame"
 EN_DASH = "\u2013".encode()  # in the classroom-tutorial title: three bytes in the header line

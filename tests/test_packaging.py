@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-ENTRY = "from engine.cli import main; main()"
+ENTRY = "from engine.cli.main import main; main()"
 
 
 def _can_build_without_isolation() -> bool:
@@ -70,7 +70,7 @@ def test_wheel_contains_the_data_files(wheel: Path) -> None:
         assert f"engine/data/schemas/{kind}.schema.json" in names
     assert "engine/py.typed" in names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
-    assert "wargame = engine.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "wargame = engine.cli.main:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
 def test_installed_wheel_works_from_another_directory(wheel: Path, tmp_path: Path) -> None:

@@ -13,8 +13,8 @@ import pexpect
 import pytest
 
 from engine.errors import InputError
-from engine.loading import load_orders, load_pair
-from engine.replay import verify
+from engine.io.loading import load_orders, load_pair
+from engine.io.replay import verify
 
 WARGAME = str(Path(sys.executable).parent / "wargame")
 PROMPTS = [

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from engine import LogError, ReplayDivergence, __version__, load_pair
-from engine.eventlog import read_lines, run_logged, seal, unseal
-from engine.kernel import run
-from engine.records import Header, Record
-from engine.replay import fork, log_table, read_log, verify
-from engine.scenario import with_turns
-from engine.world import ListSink
+from engine.io.eventlog import read_lines, run_logged, seal, unseal
+from engine.io.logschema import Header, Record
+from engine.io.replay import fork, log_table, read_log, verify
+from engine.sim.kernel import run
+from engine.sim.state import ListSink
+from engine.spec.scenario import with_turns
 
 SEED = 3
 WARGAME = Path(sys.executable).parent / "wargame"

@@ -16,12 +16,12 @@ from matplotlib.figure import Figure
 from typer.testing import CliRunner
 
 from engine import load_pair
-from engine.cli import app
-from engine.cli_report import report_format
-from engine.eventlog import run_logged
-from engine.kernel import run
-from engine.replay import fork, read_log
-from engine.report import build_figures, render, write
+from engine.cli.main import app
+from engine.cli.report import report_format
+from engine.io.eventlog import run_logged
+from engine.io.replay import fork, read_log
+from engine.present.report import build_figures, render, write
+from engine.sim.kernel import run
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"

@@ -13,7 +13,7 @@ import yaml
 
 import engine
 from engine.errors import RulesError
-from engine.loading import (
+from engine.io.loading import (
     builtin_names,
     builtin_path,
     canonical_json,
@@ -21,7 +21,7 @@ from engine.loading import (
     load_rules,
     parse_rules,
 )
-from engine.rules import FACTS, Rules, parse_condition, reference_problems
+from engine.spec.rules import FACTS, Rules, parse_condition, reference_problems
 
 DATA = Path(engine.__file__).resolve().parent / "data"
 

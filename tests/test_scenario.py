@@ -13,7 +13,7 @@ import yaml
 
 import engine
 from engine.errors import ScenarioError
-from engine.loading import (
+from engine.io.loading import (
     builtin_names,
     builtin_path,
     canonical_json,
@@ -22,7 +22,7 @@ from engine.loading import (
     load_scenario,
     parse_scenario,
 )
-from engine.scenario import Scenario, reference_problems
+from engine.spec.scenario import Scenario, reference_problems
 
 DATA = Path(engine.__file__).resolve().parent / "data"
 BUILTINS = builtin_names("scenarios")

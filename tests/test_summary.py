@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-import engine.sweep
-from engine.summary import CellSummary, Mean, comparisons, newcombe, summarize_rows, wilson
-from engine.sweep import build_spec, execute, load_results
+import engine.sweeps.runner
+from engine.sweeps.runner import build_spec, execute, load_results
+from engine.sweeps.summary import CellSummary, Mean, comparisons, newcombe, summarize_rows, wilson
 
 WARGAME = Path(sys.executable).parent / "wargame"
 AIRCRAFT = "blue.isr.mq9.aircraft"
@@ -146,7 +146,7 @@ def two_postures(tmp_path_factory):
     out = tmp_path_factory.mktemp("summary") / "sweep"
     spec = build_spec(["alliance-2023", "alliance-2024"], vary={AIRCRAFT: [2, 8]},
                       replications=12, seed=4)
-    real = engine.sweep.run
+    real = engine.sweeps.runner.run
 
     def flaky(s, r, seed, *args, **kwargs):
         if seed.spawn_key == (3,):
@@ -154,8 +154,8 @@ def two_postures(tmp_path_factory):
         return real(s, r, seed, *args, **kwargs)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(engine.sweep, "run", flaky)
-        mp.setattr(engine.sweep, "batch_size", lambda *a, **k: 8)
+        mp.setattr(engine.sweeps.runner, "run", flaky)
+        mp.setattr(engine.sweeps.runner, "batch_size", lambda *a, **k: 8)
         mp.setenv("WARGAME_SWEEP_CHUNK_ROWS", "8")
         execute(spec, backend="inprocess", out=out)
     return out

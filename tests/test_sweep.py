@@ -15,11 +15,11 @@ import pyarrow.parquet as pq
 import pytest
 
 import engine
-import engine.sweep
+import engine.sweeps.runner
 from engine import EngineError, load_pair
-from engine.kernel import run
-from engine.scenario import with_values
-from engine.sweep import (
+from engine.sim.kernel import run
+from engine.spec.scenario import with_values
+from engine.sweeps.runner import (
     OUTCOME_FIELDS,
     build_spec,
     execute,
@@ -46,7 +46,7 @@ def assert_same(a: pa.Table, b: pa.Table) -> None:
 
 
 def fixed_batches(monkeypatch, size: int) -> None:
-    monkeypatch.setattr(engine.sweep, "batch_size", lambda *a, **k: size)
+    monkeypatch.setattr(engine.sweeps.runner, "batch_size", lambda *a, **k: size)
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,7 @@ def test_sweep_lhs_design_and_several_scenarios():
 def test_the_kernel_outcome_is_exactly_the_row_schema():
     s, r = load_pair("classroom-tutorial")
     assert set(run(s, r, 0).outcome) == set(MEASURES), (
-        "engine.sweep.OUTCOME_FIELDS must list every outcome measure of the kernel")
+        "engine.sweeps.runner.OUTCOME_FIELDS must list every outcome measure of the kernel")
 
 
 def test_sweep_refuses_an_unknown_backend(spec):
@@ -201,14 +201,14 @@ def test_results_on_disk_equal_results_in_memory(monkeypatch, spec, reference, t
 
 def test_a_run_that_raises_records_its_error_and_the_sweep_goes_on(monkeypatch, spec,
                                                                    reference, tmp_path):
-    real = engine.sweep.run
+    real = engine.sweeps.runner.run
 
     def flaky(s, r, seed, *args, **kwargs):
         if seed.spawn_key == (5,):
             raise RuntimeError("the umpire fell ill")
         return real(s, r, seed, *args, **kwargs)
 
-    monkeypatch.setattr(engine.sweep, "run", flaky)
+    monkeypatch.setattr(engine.sweeps.runner, "run", flaky)
     fixed_batches(monkeypatch, 4)
     execute(spec, backend="inprocess", out=tmp_path / "e")
     t = load_results(tmp_path / "e")
@@ -309,14 +309,14 @@ def test_resume_runs_only_what_is_not_on_disk(monkeypatch, spec, reference, tmp_
     chunks[1].unlink()
     (out / "chunks" / ".part-000009.parquet.4242.tmp").write_bytes(b"stale")
 
-    real = engine.sweep.run
+    real = engine.sweeps.runner.run
     calls: list[tuple[int, ...]] = []
 
     def counting(s, r, seed, *args, **kwargs):
         calls.append(seed.spawn_key)
         return real(s, r, seed, *args, **kwargs)
 
-    monkeypatch.setattr(engine.sweep, "run", counting)
+    monkeypatch.setattr(engine.sweeps.runner, "run", counting)
     progress = Counting()
     execute(spec, backend="inprocess", out=out, resume=True, progress=progress)
     assert progress.started == (len(lost), 28 - len(lost)) and progress.advanced == len(lost)
@@ -371,7 +371,7 @@ def test_load_results_of_a_sweep_without_chunks_is_an_empty_table(spec, tmp_path
     for f in (out / "chunks").iterdir():
         f.unlink()
     t = load_results(out)
-    assert t.num_rows == 0 and t.schema.equals(engine.sweep.row_schema(spec))
+    assert t.num_rows == 0 and t.schema.equals(engine.sweeps.runner.row_schema(spec))
 
 
 def test_a_bad_chunk_size_override_is_refused(monkeypatch, spec, tmp_path):

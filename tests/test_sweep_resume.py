@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from engine.sweep import build_spec, load_results
+from engine.sweeps.runner import build_spec, load_results
 
 WARGAME = Path(sys.executable).parent / "wargame"
 AIRCRAFT = "blue.isr.mq9.aircraft"

@@ -1,0 +1,112 @@
+"""``wargame play``: a classroom game in the terminal (hot-seat when both sides are human)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from engine import __version__
+from engine.errors import EngineError, Problem
+from engine.io.loading import load_orders, load_pair
+from engine.io.logschema import make_header
+from engine.present.play import Human, Recent, Screen, Umpire, last_complete_turn, play, resume
+from engine.sim.controllers import BlueDoctrine, Controller, RedQuantal, Scripted
+from engine.sim.rng import describe, run_sequence
+
+KINDS = ("human", "doctrine")
+
+
+def register(app: typer.Typer, console: Console, outcome_table) -> None:
+    @app.command("play")
+    def play_command(
+        scenario: Annotated[str, typer.Argument(help="Built-in name or YAML path.")]
+        = "classroom-tutorial",
+        blue: Annotated[str | None, typer.Option(
+            help="human or doctrine (default: the scenario's controllers).")] = None,
+        red: Annotated[str | None, typer.Option(
+            help="human or doctrine (default: the scenario's controllers).")] = None,
+        blue_orders: Annotated[Path | None, typer.Option(help="Blue's orders from a YAML "
+                                                              "file.")] = None,
+        red_orders: Annotated[Path | None, typer.Option(help="Red's orders from a YAML file.")]
+        = None,
+        umpire: Annotated[bool, typer.Option(help="Offer the White cell's commands between "
+                                                  "turns.")] = True,
+        handover: Annotated[bool, typer.Option(help="Clear the screen between teams.")]
+        = True,
+        seed: Annotated[int, typer.Option(min=0)] = 0,
+        out: Annotated[Path | None, typer.Option(help="Log path.")] = None,
+        resume_log: Annotated[Path | None, typer.Option("--resume", help="Continue this "
+                                                                         "interrupted game.")]
+        = None,
+    ) -> None:
+        """Play an exercise turn by turn: teams at the keyboard, an umpire between turns."""
+        screen = Screen(console)
+        if resume_log is not None:
+            _resume(screen, resume_log, handover, outcome_table)
+            return
+        s, r = load_pair(scenario)
+        blue = blue or _default(s.controllers.blue, "blue", blue_orders)
+        red = red or _default(s.controllers.red, "red", red_orders)
+        for side, kind in (("blue", blue), ("red", red)):
+            if kind not in KINDS:
+                raise EngineError("", (Problem("play", f"expected human or doctrine, found "
+                                                       f"'{kind}'", field=f"--{side}"),))
+        path = out or Path("runs") / f"{s.meta.id}-play-seed{seed}.jsonl"
+        if path.exists():
+            raise EngineError("", (Problem(str(path), "already exists: continue it with "
+                                                      f"--resume {path}, or choose --out"),))
+        recent = Recent(None)
+        players: dict[str, Controller] = {}
+        for side, kind, orders in (("blue", blue, blue_orders), ("red", red, red_orders)):
+            if orders is not None:
+                players[side] = Scripted(load_orders(orders, side, r, s.turns.count).by_turn())
+            elif kind == "human":
+                players[side] = Human(side, screen, recent, s, handover)
+            else:
+                players[side] = BlueDoctrine() if side == "blue" else RedQuantal()
+        if umpire:
+            players["white"] = Umpire(screen, s)
+        header = make_header(s, r, describe(run_sequence(seed)),
+                             {k: c.name for k, c in players.items()}, __version__)
+        screen.say(f"[bold]{s.meta.title}[/bold] - {s.turns.count} turns; log: {path}")
+        screen.say(f"[dim]{s.meta.notional}[/dim]")
+        result = play(s, r, seed, players, path, header)
+        _finish(screen, result, path, outcome_table)
+
+
+def _default(kind: str, side: str, orders: Path | None) -> str:
+    """The scenario's controller for a side, when the command line names none."""
+    if kind in KINDS or orders is not None:
+        return kind if kind in KINDS else "doctrine"
+    raise EngineError("", (Problem("play", f"the scenario has {side} played by '{kind}'; give "
+                                           f"--{side} human|doctrine or --{side}-orders FILE",
+                                   field=f"--{side}"),))
+
+
+def _resume(screen: Screen, log: Path, handover: bool, outcome_table) -> None:
+    from engine.io.replay import read_log, reconstruct, scan
+
+    reader = read_log(log)
+    s = reconstruct(reader, scan(reader)).scenario
+
+    def live(side: str, recent: Recent) -> Controller:
+        return Umpire(screen, s) if side == "white" else Human(side, screen, recent, s,
+                                                               handover)
+
+    screen.say(f"resuming {log}: replaying turns 1-{last_complete_turn(log)} from the log, "
+               "then play goes on")
+    result, _ = resume(log, live)
+    _finish(screen, result, log, outcome_table)
+
+
+def _finish(screen: Screen, result, path: Path, outcome_table) -> None:
+    if result is None:
+        screen.say(f"Game saved after the last complete turn. Continue with: "
+                   f"wargame play --resume {path}")
+        return
+    screen.console.print(outcome_table(result.outcome))
+    screen.say(f"log: {path}\nDebrief with: wargame replay {path} --side blue | "
+               f"wargame report {path} --out report.html")
