@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint golden schemas bench clean
+.PHONY: run test lint typecheck golden schemas bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -19,13 +19,18 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
 golden: $(STAMP)
 	$(BIN)/python -m engine.testing regenerate-golden tests/golden
+	$(BIN)/python -m engine.present.playthrough regenerate tests/golden
 
 schemas: $(STAMP)
 	$(BIN)/wargame schema scenario > engine/data/schemas/scenario.schema.json

@@ -123,7 +123,7 @@ def simpy_baseline(procs: int = BASELINE_PROCS, events: int = BASELINE_EVENTS,
 # ---- engine runs -----------------------------------------------------------------------------
 
 def make_modes(s: Any, r: Any, log_path: Path) -> dict[str, Callable[[int], Any]]:
-    names = {side: c.name for side, c in default_controllers().items()}
+    names = {side: c.name for side, c in default_controllers(r).items()}
 
     def metrics_only(seed: int) -> Any:
         return run(s, r, seed, sink=NullSink())

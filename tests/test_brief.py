@@ -120,6 +120,21 @@ def test_red_brief_keeps_blue_secrets(pair) -> None:
     assert "Red surface action group" in text and "jam_space" in text
 
 
+def test_fog_of_war_section_follows_the_information_model(pair) -> None:
+    """Blue sees outages, not their cause, and learns of an armed attack by detection or
+    effects; Red sees what its forces see; an inject is told to the side it is forced on."""
+    blue, red, white = (render_brief(*pair, side, "md").replace("\\", "") for side in SIDES)
+    assert "as Red's only when your intelligence attributes it" in blue
+    assert "You learn of an armed attack when you detect the attacking force" in blue
+    assert "ISR aircraft over your groups or your objective" in red
+    assert "what its intelligence attributes stay hidden from you" in red
+    assert "the turn Red ordered an armed attack and the turn Blue learned of it" in white
+    for text in (blue, red):
+        assert "An umpire's inject is told to the team it is forced on" in text
+        assert "ISR aircraft on station" not in text  # Red sees them only over its groups
+        assert "whether or not Blue knows it yet" in text
+
+
 def test_white_brief_holds_both_sides_and_the_umpire_material(pair) -> None:
     text = render_brief(*pair, "white", "md").replace("\\", "")
     for item in RED_ONLY + BLUE_ONLY + WHITE_ONLY:

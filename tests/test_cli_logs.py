@@ -140,8 +140,10 @@ def test_blue_never_sees_red_decisions_moves_or_state(log):
     out = invoke("replay", log, "--side", "blue", "--json").stdout
     kinds = {json.loads(line)["kind"] for line in out.splitlines()}
     assert kinds.isdisjoint({"red.decision", "state.red", "red.move", "red.incursion",
-                             "red.cyber.attack"})
-    assert {"isr.detect", "state.blue", "turn.end"} <= kinds
+                             "red.cyber.attack", "red.gain", "turn.measures"})
+    assert not any(k.startswith("red.") for k in kinds)
+    # Blue learns of this game's cyber attempts only through its attribution draws
+    assert {"isr.detect", "state.blue", "turn.end", "intel.attribution"} <= kinds
     text = invoke("replay", log, "--side", "blue").output
     assert "Red weighed" not in text and "Red orders" not in text
     assert "Red cyber attack" not in text
@@ -150,9 +152,11 @@ def test_blue_never_sees_red_decisions_moves_or_state(log):
 def test_red_never_sees_blue_detections_orders_or_state(log):
     out = invoke("replay", log, "--side", "red", "--json").stdout
     kinds = {json.loads(line)["kind"] for line in out.splitlines()}
-    assert kinds.isdisjoint({"isr.detect", "state.blue", "isr.sortie.launch",
-                             "alliance.consultation", "c2.message.delivered"})
-    assert {"red.decision", "state.red", "turn.end"} <= kinds
+    assert kinds.isdisjoint({"isr.detect", "state.blue", "isr.sortie.launch", "isr.search",
+                             "alliance.consultation", "c2.message.delivered",
+                             "intel.attribution", "red.gain", "turn.measures"})
+    # Red sees Blue's public acts and the ISR aircraft over its groups or objective
+    assert {"red.decision", "state.red", "turn.end", "isr.on_station", "blue.exercise"} <= kinds
     text = invoke("replay", log, "--side", "red").output
     assert "detected Red" not in text and "Blue orders" not in text
 
@@ -184,8 +188,8 @@ def test_unknown_side_is_refused(log):
     (("--kind", "red.*"), lambda r: r["kind"].startswith("red.")),
     (("--kind", "turn.end"), lambda r: r["kind"] == "turn.end"),
     (("--unit", "mq9.1"), lambda r: r["unit"] == "mq9.1"),
-    (("--side", "blue", "--kind", "red.*"),
-     lambda r: "blue" in r["visible_to"] and r["kind"].startswith("red.")),
+    (("--side", "red", "--kind", "isr.*"),  # Red sees only the ISR aircraft it can see
+     lambda r: "red" in r["visible_to"] and r["kind"].startswith("isr.")),
     (("--side", "red", "--turns", "1-2", "--kind", "orders"),
      lambda r: "red" in r["visible_to"] and r["turn"] <= 2 and r["kind"] == "orders"),
 ])
@@ -377,7 +381,8 @@ def test_verify_names_the_first_broken_link(log, tmp_path):
 
 
 @pytest.mark.parametrize(("field", "value", "says"), [
-    ("version", 2, "log format version 2; this engine reads version 1"),
+    ("version", 1, "log format version 1 (written by engine"),  # before the information model
+    ("version", 3, "reads only version 2"),
     ("engine", "9.9.0", "written by engine 9.9.0"),
 ])
 def test_verify_refuses_unknown_versions_with_exit_2_and_no_traceback(log, tmp_path, field,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from pydantic import ValidationError
 
 from engine import load_pair
 from engine.io.eventlog import check_chain, read_lines, run_logged, unseal
-from engine.io.logschema import Footer, Header, Record, log_json_schema
+from engine.io.logschema import LOG_VERSION, Footer, Header, Record, log_json_schema
+from engine.sim.kinds import KINDS, visible_to
 from engine.spec.scenario import with_turns
 
 
@@ -36,6 +38,26 @@ def test_header_embeds_scenario_rules_hashes_and_controllers(log):
     assert len(header["scenario_sha256"]) == 64 and len(header["rules_sha256"]) == 64
     assert header["controllers"] == {"blue": "doctrine", "red": "doctrine"}
     assert header["seed"] == {"entropy": 4, "spawn_key": []}
+
+
+def test_the_log_format_is_version_2_and_the_published_header_refuses_version_1(log):
+    header = next(read_lines(log)).obj
+    assert header["format"] == "wargame-log" and header["version"] == LOG_VERSION == 2
+    with pytest.raises(ValidationError, match="version"):
+        Header.model_validate({**header, "version": 1})
+    assert log_json_schema()["$defs"]["Header"]["properties"]["version"]["const"] == 2
+
+
+def test_every_record_is_of_a_declared_kind_and_seen_by_its_kind_rule(log):
+    records = [line.obj for line in list(read_lines(log))[1:-1]]
+    assert {r["kind"] for r in records} <= set(KINDS)
+    for r in records:
+        assert r["visible_to"] == list(visible_to(r["kind"], r["side"], r["data"])), r
+    # the tutorial shows the model at work: an umpire-only score, a Red-only decision, and
+    # public Blue acts that Red sees
+    seen = {(r["kind"], tuple(r["visible_to"])) for r in records}
+    assert {("red.gain", ()), ("red.decision", ("red",)), ("blue.exercise", ("blue", "red"))} \
+        <= seen
 
 
 def test_untouched_log_chains(log):

@@ -26,8 +26,8 @@ def play(name: str, seed: int = 0, turns: int | None = None, **controllers):
 
 def red_plays(*actions: str) -> Callback:
     """Red orders the given actions on turns 1, 2, ... then stands down."""
-    def decide(view):
-        i = view.turn - 1
+    def decide(obs):
+        i = obs.turn - 1
         return [Order(actions[i] if i < len(actions) else "stand_down")]
     return Callback(decide, name="test")
 
@@ -232,17 +232,37 @@ def test_moves_are_simultaneous_red_does_not_see_blue_orders_of_the_same_turn():
     def estimates(blue_orders_turn_2: list[Order]) -> list[float]:
         seen = []
 
-        def red(view):
-            seen.append(view.estimate.expected_loss_share)
+        def red(obs):
+            seen.append(obs.estimate.resolve)
             return []
 
-        def blue(view):
-            return blue_orders_turn_2 if view.turn == 2 else []
+        def blue(obs):
+            return blue_orders_turn_2 if obs.turn == 2 else []
+
+        play("alliance-2024", turns=3, blue=Callback(blue), red=Callback(red))
+        return seen
+
+    quiet = estimates([])
+    signalled = estimates([Order("signal_resolve")])
+    # a public statement raises Red's belief in Blue's resolve from turn 3, not on turn 2
+    assert signalled[:2] == quiet[:2] and signalled[2] > quiet[2]
+
+
+def test_red_does_not_see_blue_readiness_it_has_not_observed():
+    def estimates(blue_orders_turn_2: list[Order]) -> list[float]:
+        seen = []
+
+        def red(obs):
+            seen.append(obs.estimate.expected_loss_share)
+            return []
+
+        def blue(obs):
+            return blue_orders_turn_2 if obs.turn == 2 else []
 
         play("alliance-2024", turns=3, blue=Callback(blue), red=Callback(red))
         return seen
 
     quiet = estimates([])
     garrison = estimates([Order("littoral_posture", {"readiness": "garrison"})])
-    # garrison readiness cuts ready launchers; Red sees it from turn 3, not on turn 2
-    assert garrison[:2] == quiet[:2] and garrison[2] < quiet[2]
+    # going to garrison is not a public act: Red's estimate of its losses does not move
+    assert garrison == quiet

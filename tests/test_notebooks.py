@@ -28,7 +28,9 @@ EXPECTED: dict[str, tuple[int, tuple[str, ...]]] = {
     "01-classroom-walkthrough.ipynb": (5, (
         "same game in memory and in the log: True", "--- Turn 5 ---", "Red chose",
         "original: verified:", "tampered: broken hash chain",
-        "figures: rung, detections, c2, losses", "deterrence held in")),
+        "figures: rung, detections, c2, losses", "deterrence held in",
+        "Turn 2 as Blue saw it:", "refused: jam_space: the scenario gives Red no counterspace unit",
+        "turn 5: Blue ", "the session loop and engine.run play the same game: True")),
     "02-posture-sweep.ipynb": (2, (
         "runs in", "P(held)", "alliance-2024 - alliance-2023", "ISR cover",
         "blue.isr.mq9.aircraft", "blue.c2.consultation_h")),

@@ -1,8 +1,11 @@
 """Classroom play through a real pseudo-terminal (pexpect): a whole hot-seat tutorial game with
-wrong inputs, a kill in the middle and a resume that ends with the same log, orders files."""
+wrong inputs, a kill in the middle and a resume that ends with the same log, orders files; and
+the Human and Umpire controllers driven directly on a session (what they show, what they
+return)."""
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import sys
@@ -11,10 +14,17 @@ from pathlib import Path
 
 import pexpect
 import pytest
+from rich.console import Console
 
+import engine
 from engine.errors import InputError
 from engine.io.loading import load_orders, load_pair
 from engine.io.replay import verify
+from engine.present.narrative import labels_of, tell
+from engine.present.play import Human, SaveAndQuit, Screen, Umpire
+from engine.sim.controllers import Menu, MenuItem, default_controllers
+from engine.sim.kernel import play_turn
+from engine.sim.kinds import can_see
 
 WARGAME = str(Path(sys.executable).parent / "wargame")
 PROMPTS = [
@@ -36,7 +46,9 @@ def turn_answers(turn: int) -> list[str]:
         umpire = ["p", "", "zz", "i", "1", "c", "2", "4", "Red patrol boats sighted", ""]
     blue = ["", "9", "x", "4", "5", "3", "d", "n",   # bad menu number, bad choice, then undo
             "4", "", "u", "4", "3", "6", "1", "4", "d", "y"]
-    red = ["", "2" if turn % 2 else "4", "2", "d", "y"]  # ordering the same action twice
+    # Red's menu lists only what it can do now (no counterspace unit in the tutorial: jam_space
+    # and space_attack are refused): 2 is incursion, 3 patrol; odd turns order one twice
+    red = ["", "2" if turn % 2 else "3", "2", "d", "y"]
     return umpire + blue + red
 
 
@@ -195,3 +207,110 @@ def test_a_bad_orders_file_exits_2_without_a_traceback(tmp_path):
     child.close()
     assert child.exitstatus == 2
     assert "bad.yaml:" in child.before and "Traceback" not in child.before
+
+
+# ---- the controllers on a session, without a terminal ----------------------------------------
+
+def keyboard(answers: list[str]) -> tuple[Screen, io.StringIO, list[str]]:
+    """A screen whose keyboard types ``answers`` in order; returns it, its output, the prompts."""
+    out, prompts, typed = io.StringIO(), [], iter(answers)
+
+    def ask(prompt: str) -> str:
+        prompts.append(prompt)
+        return next(typed)
+
+    return Screen(Console(file=out, width=200, highlight=False), ask), out, prompts
+
+
+@pytest.fixture
+def after_one_turn():
+    """The tutorial after one turn of doctrine, with every record of the session."""
+    game = engine.Game.load("classroom-tutorial")
+    session = game.start(seed=0)
+    play_turn(session, default_controllers(game.rules))
+    return game, session
+
+
+def test_human_sees_its_own_records_and_orders_from_its_menu(after_one_turn):
+    game, session = after_one_turn
+    obs, menu = session.observation("blue"), session.legal_orders("blue")
+    record = list(session.sink)
+    last = [r for r in record if r["turn"] == 1]
+    # the observation's records are exactly last turn's that the kinds let Blue see
+    assert list(obs.events) == [r for r in last if can_see("blue", r)]
+    assert all("blue" in r["visible_to"] for r in obs.events)
+    assert {r["kind"] for r in last} - {r["kind"] for r in obs.events} >= {
+        "red.decision", "state.red", "turn.measures"}
+    tempo = menu.actions.index("isr_tempo") + 1
+    screen, out, prompts = keyboard(["", str(tempo), "3", "d", "y"])  # isr_tempo, level surge
+    human = Human("blue", screen, game.scenario, game.rules)
+    made = human(obs, menu)
+    assert [(o.action, o.params) for o in made.orders] == [("isr_tempo", {"level": "surge"})]
+    session.submit("blue", made)  # strict: the human's orders are legal
+    shown = out.getvalue()
+    told = [line for r in obs.events if (line := tell(r, labels_of(game.rules)))]
+    assert told and all(line in shown for line in told)
+    mine = [line for r in last if not can_see("blue", r) if (line := tell(r))]
+    assert mine and not any(line in shown for line in mine)  # Red's orders, its decision
+    assert "Red orders" not in shown and "Red weighed" not in shown
+    assert f"turn {obs.turn} of {game.scenario.turns.count}" in shown
+    assert "  level (1-3) [Enter = normal]: " in prompts  # the item's choices and default
+
+
+def test_human_is_told_why_actions_are_not_available(after_one_turn):
+    game, session = after_one_turn
+    menu = session.legal_orders("red")
+    assert menu.refused == {"jam_space": "the scenario gives Red no counterspace unit",
+                            "space_attack": "the scenario gives Red no counterspace unit"}
+    screen, out, _ = keyboard(["", "d", "y"])
+    made = Human("red", screen, game.scenario, game.rules)(session.observation("red"), menu)
+    assert made.orders == ()
+    shown = out.getvalue()
+    assert "Not available now:" in shown
+    assert "jam_space: the scenario gives Red no counterspace unit" in shown
+    numbered = [line.split(".", 1)[1].strip().split(":")[0] for line in shown.splitlines()
+                if line.strip()[:1].isdigit()]
+    assert numbered[:len(menu.items)] == list(menu.actions)  # refused ones are not numbered
+
+
+def test_human_offers_item_choices_not_the_rules(after_one_turn):
+    """A menu item carries its parameters' choices: the human offers those."""
+    game, session = after_one_turn
+    obs = session.observation("blue")
+    menu = Menu("blue", obs.turn, (MenuItem("littoral_posture", "Set readiness", "signalling",
+                                            {"readiness": ("alert", "dispersed")},
+                                            {"readiness": "dispersed"}),), 0.5, {})
+    screen, _, prompts = keyboard(["", "1", "", "d", "y"])
+    made = Human("blue", screen, game.scenario, game.rules, handover=True)(obs, menu)
+    assert [(o.action, o.params) for o in made.orders] == [
+        ("littoral_posture", {"readiness": "dispersed"})]
+    assert "  readiness (1-2) [Enter = dispersed]: " in prompts
+
+
+def test_umpire_views_both_sides_and_forces_a_custom_inject(after_one_turn):
+    game, session = after_one_turn
+    obs, menu = session.observation("white"), session.legal_orders("white")
+    red = sorted(game.rules.actions.red)
+    answers = ["v", "c", "2", str(red.index("stand_down") + 1), "Red is told to go home", ""]
+    screen, out, _ = keyboard(answers)
+    made = Umpire(screen, game.scenario, game.rules)(obs, menu)
+    assert [(o.action, o.side, o.note) for o in made.orders] == [
+        ("stand_down", "red", "Red is told to go home")]
+    shown = out.getvalue()
+    for row in ("blue: isr tempo", "red: groups", "red: beliefs", "truth: armed attack turn",
+                "truth: red gains"):
+        assert row in shown, row
+    session.submit("white", made)
+    session.submit("blue", [])
+    session.submit("red", [])
+    session.step()
+    forced = [r for r in session.sink if r["kind"] == "umpire.inject" and r["turn"] == 2]
+    assert forced and forced[0]["visible_to"] == ["red"]  # told to the side it is forced on
+
+
+def test_umpire_save_and_quit_raises(after_one_turn):
+    game, session = after_one_turn
+    screen, _, _ = keyboard(["zz", "s"])
+    with pytest.raises(SaveAndQuit):
+        Umpire(screen, game.scenario, game.rules)(session.observation("white"),
+                                                  session.legal_orders("white"))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import LogError, ReplayDivergence, __version__, load_pair
+from engine import LogError, Order, ReplayDivergence, __version__, load_pair
 from engine.io.eventlog import read_lines, run_logged, seal, unseal
 from engine.io.logschema import Header, Record
 from engine.io.replay import fork, log_table, read_log, verify
@@ -144,6 +144,25 @@ def test_verify_accepts_an_untouched_log(tutorial):
     assert verdict.message == f"verified: {len(records)} records, 5 turns"
 
 
+def test_a_game_played_by_a_python_function_logs_its_name_and_verifies(tmp_path):
+    s, r = load_pair("classroom-tutorial")
+
+    def surge(obs, menu):  # a controller is any callable (observation, menu) -> orders
+        assert obs.side == menu.side == "blue" and obs.turn == menu.turn
+        return [Order("isr_tempo", {"level": "surge"})] if "isr_tempo" in menu else []
+
+    path = tmp_path / "policy.jsonl"
+    run_logged(s, r, SEED, path, {"blue": surge})
+    assert read_log(path).header["controllers"] == {"blue": "surge", "red": "doctrine"}
+    blue = [rec["data"] for rec in read_log(path).records()
+            if rec["kind"] == "orders" and rec["side"] == "blue"]
+    assert len(blue) == 5 and {d["controller"] for d in blue} == {"surge"}
+    assert all(d["orders"] == [{"action": "isr_tempo", "params": {"level": "surge"}}]
+               for d in blue)
+    verdict = verify(path)  # not doctrine: replays the recorded orders
+    assert verdict.ok, verdict
+
+
 def _line_of(objs: list[dict], kind: str, nth: int = 0) -> int:
     """Index (0-based, = line number - 1) of the nth record of a kind."""
     return [i for i, o in enumerate(objs) if o.get("kind") == kind][nth]
@@ -207,7 +226,8 @@ def test_verify_names_the_first_broken_link_of_an_edited_log(tutorial, tmp_path)
 
 
 @pytest.mark.parametrize(("field", "value", "says"), [
-    ("version", 2, "log format version 2"),
+    ("version", 1, "log format version 1"),  # a log of the engine before the information model
+    ("version", 3, "log format version 3"),
     ("engine", "9.9.0", "engine 9.9.0"),
     ("format", "other", "not a wargame log"),
 ])
@@ -220,6 +240,18 @@ def test_verify_refuses_an_unknown_format_or_engine_version(tutorial, tmp_path, 
     with pytest.raises(LogError) as e:
         verify(bad)
     assert e.value.exit_code == 2 and says in str(e.value)
+
+
+def test_a_version_1_log_is_refused_by_every_reader_with_the_version_named(tutorial, tmp_path):
+    path, _, _ = tutorial
+    objs = log_objects(path)
+    objs[0]["version"] = 1
+    old = reseal(objs, tmp_path / "v1.jsonl")
+    for read in (read_log, verify, lambda p: fork(p, 2, tmp_path / "fork.jsonl"), log_table):
+        with pytest.raises(LogError, match="log format version 1") as e:
+            read(old)
+        assert e.value.exit_code == 2 and "reads only version 2" in str(e.value)
+    assert not (tmp_path / "fork.jsonl").exists()
 
 
 def test_a_compatible_patch_version_still_verifies(tutorial, tmp_path):

@@ -1,4 +1,4 @@
-"""`wargame report`: after-action reports of a tutorial game, a war (alliance-2023, seed 13), a
+"""`wargame report`: after-action reports of a tutorial game, a war (alliance-2023, seed 42), a
 truncated log and a fork; the public figure API; Markdown with PNG files; and the HTML report
 opened in a real headless Chromium, which must load every figure without a script error."""
 
@@ -20,8 +20,10 @@ from engine.cli.main import app
 from engine.cli.report import report_format
 from engine.io.eventlog import run_logged
 from engine.io.replay import fork, read_log
+from engine.present.narrative import labels_of, tell
 from engine.present.report import build_figures, render, write
 from engine.sim.kernel import run
+from engine.sim.kinds import can_see
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -39,11 +41,11 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def logs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A tutorial game, the alliance-2023 war (seed 13), a cut copy of it and a fork."""
+    """A tutorial game, the alliance-2023 war (seed 42), a cut copy of it and a fork."""
     base = tmp_path_factory.mktemp("report-logs")
     paths = {"tutorial": base / "tutorial.jsonl", "war": base / "war.jsonl"}
     run_logged(*load_pair("classroom-tutorial"), 0, paths["tutorial"])
-    run_logged(*load_pair("alliance-2023"), 13, paths["war"])
+    run_logged(*load_pair("alliance-2023"), 42, paths["war"])
     raw = paths["war"].read_bytes()
     paths["cut"] = base / "cut.jsonl"
     paths["cut"].write_bytes(raw[: len(raw) * 2 // 3])
@@ -88,12 +90,39 @@ def test_outcome_matches_the_footer(logs, html, name: str) -> None:
     assert "truncated" not in html[name] and "is a fork" not in html[name]
 
 
-def test_war_turning_points_explain_the_draws(html) -> None:
+def test_war_turning_points_explain_the_draws(logs, html) -> None:
     points = section(html["war"], "Turning points")
     assert DRAW.search(points) and DECISION.search(points)
-    assert "detection chance" in points and "cyber attack chance" in points
+    # every kind of chance draw the game made is put in words in the table of draws
+    kinds = {r["kind"] for r in read_log(logs["war"]).records()}
+    words = {"isr.search": "detection chance", "red.cyber.attack": "cyber attack chance",
+             "c2.message.lost": "message loss chance", "c2.share.withheld": "sharing chance"}
+    present = [w for k, w in words.items() if k in kinds]
+    assert len(present) >= 2 and all(w in points for w in present), present
     timeline = section(html["war"], "Timeline of key events")
     assert "ARMED ATTACK" in timeline and "Article V" in timeline and "Umpire inject" in timeline
+
+
+def test_war_keeps_the_truth_apart_from_what_blue_knows(logs, html) -> None:
+    """Red's order of an armed attack is Red's (and the umpire's) to see; Blue learns of it by
+    detection or effects, and Article V follows Blue's knowledge."""
+    reader = read_log(logs["war"])
+    records = list(reader.records())
+    o = reader.footer["outcome"]
+    assert o["failure_turn"] is not None and o["known_turn"] is not None
+    timeline = section(html["war"], "Timeline of key events")
+    assert re.search(r"<td>Red</td><td>ARMED ATTACK: Red crossed the threshold with \w+",
+                     timeline)
+    assert re.search(r"<td>Blue</td><td>Armed attack known: (detected|its effects landed) "
+                     r"\(\w+ domain\)", timeline)
+    assert f"Blue learned of it on turn {o['known_turn']}" in section(html["war"], "Outcome")
+    known = next(r for r in records if r["kind"] == "alliance.armed_attack")
+    article5 = next(r for r in records if r["kind"] == "alliance.article5")
+    assert article5["seq"] > known["seq"] and article5["turn"] == o["article5_turn"]
+    salvo = next(r for r in records if r["kind"] == "engagement.salvo")
+    d = salvo["data"]
+    assert (f"{d['good_shots']} on target against {d['intercepts']} successful interceptions, "
+            f"{d['hits']} hits") in tell(salvo)
 
 
 def test_orders_table_has_a_row_per_turn(logs, html) -> None:
@@ -137,6 +166,71 @@ class _Sink:
 
     def end_turn(self, turn: int) -> None:
         return None
+
+
+# ---- what a side is told ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def alliance_games():
+    """Four doctrine games of alliance-2024, every record kept."""
+    scenario, rules = load_pair("alliance-2024")
+    games = []
+    for seed in range(4):
+        records: list = []
+        run(scenario, rules, seed, sink=_Sink(records))
+        games.append(records)
+    return scenario, rules, games
+
+
+def test_blue_is_never_told_what_it_cannot_know(alliance_games) -> None:
+    """Blue's story (the lines of the records it may see) never names a Red cyber or
+    counterspace unit, nor a covert Red act before intelligence attributes it; outages say
+    what is down and until when, never who did it."""
+    scenario, rules, games = alliance_games
+    labels = labels_of(rules)
+    units = set(scenario.red.cyber) | set(scenario.red.counterspace)
+    covert = {aid: a.label.lower() for aid, a in rules.actions.red.items()
+              if a.domain in ("cyber", "space")}
+    seen: dict[str, int] = {}
+    for records in games:
+        attributed: set[str] = set()
+        for rec in records:
+            kind = rec["kind"]
+            if kind in ("red.cyber.attack", "red.counterspace.attack"):
+                seen["attacks"] = seen.get("attacks", 0) + 1
+            if "blue" not in rec["visible_to"]:
+                continue
+            assert can_see("blue", rec), rec
+            if kind == "intel.attribution":
+                attributed.add(rec["data"]["action"])
+            line = tell(rec, labels)
+            if line is None:
+                continue
+            seen[kind] = seen.get(kind, 0) + 1
+            words = set(re.findall(r"[\w-]+", line))
+            assert not words & units, line
+            for aid, label in covert.items():
+                if aid not in attributed:
+                    assert aid not in words and label not in line.lower(), line
+            if kind in ("c2.link.degraded", "space.degraded"):
+                assert re.fullmatch(r"(C2 link [\w-]+|Space links) degraded until \d+\.\d h",
+                                    line), line
+            if kind == "intel.attribution":
+                label = rules.actions.red[rec["data"]["action"]].label
+                assert line == (f"Intelligence attributes the {label[0].lower()}{label[1:]} "
+                                "to Red"), line
+    # not vacuous: Red attacked, Blue saw outages and was told of attributions
+    assert seen.get("attacks", 0) > 0 and seen.get("c2.link.degraded", 0) > 0
+    assert seen.get("space.degraded", 0) > 0 and seen.get("intel.attribution", 0) > 0
+
+
+def test_red_learns_of_its_own_acts_and_not_of_blue_attributions(alliance_games) -> None:
+    _, rules, games = alliance_games
+    red_lines = [tell(r, labels_of(rules)) for records in games for r in records
+                 if "red" in r["visible_to"]]
+    text = "\n".join(line for line in red_lines if line)
+    assert "Red cyber attack on link" in text  # its own act, with its draw
+    assert "Intelligence attributes" not in text and "C2 link" not in text
 
 
 def test_markdown_writes_pngs_in_a_sibling_folder(logs, tmp_path: Path) -> None:

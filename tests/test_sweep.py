@@ -102,6 +102,19 @@ def test_the_kernel_outcome_is_exactly_the_row_schema():
         "engine.sweeps.runner.OUTCOME_FIELDS must list every outcome measure of the kernel")
 
 
+def test_rows_say_when_blue_learned_of_the_armed_attack():
+    t = sweep("baseline-2022", replications=12, seed=3, backend="inprocess", progress=False)
+    assert t.schema.field("known_turn").type == pa.int64()
+    rows = t.to_pylist()
+    failed = [r for r in rows if not r["deterrence_held"]]
+    assert failed and any(r["known_turn"] is not None for r in failed)
+    for r in rows:
+        if r["deterrence_held"]:  # no armed attack: nothing to learn of
+            assert r["failure_turn"] is None and r["known_turn"] is None
+        elif r["known_turn"] is not None:  # Blue learns of an attack when or after it is ordered
+            assert r["known_turn"] >= r["failure_turn"]
+
+
 def test_sweep_refuses_an_unknown_backend(spec):
     with pytest.raises(EngineError, match="--backend"):
         execute(spec, backend="slurm")

@@ -30,6 +30,7 @@ from engine.io.loading import (
 )
 from engine.io.logschema import make_header
 from engine.present.narrative import tell
+from engine.sim.controllers import default_controllers, name_of
 from engine.sim.kernel import run
 from engine.sim.rng import describe, run_sequence
 from engine.spec.scenario import Scenario, with_turns
@@ -158,11 +159,12 @@ def run_command(
         out_console.print(f"[bold]{escape(s.meta.title)}[/bold] - seed {seed}, "
                           f"{s.turns.count} turns of {s.turns.hours:g} h")
         out_console.print(f"[dim]{escape(s.meta.notional)}[/dim]")
+    players = default_controllers(r)
     header = make_header(s, r, describe(run_sequence(seed)),
-                         {"blue": "doctrine", "red": "doctrine"}, __version__)
+                         {side: name_of(c) for side, c in players.items()}, __version__)
     writer = LogWriter(path, header)
     try:
-        result = run(s, r, seed, None, NarratingSink(writer, out_console, quiet))
+        result = run(s, r, seed, players, NarratingSink(writer, out_console, quiet))
     except BaseException:
         writer.abort()
         raise
@@ -172,17 +174,21 @@ def run_command(
     out_console.print(f"log: {path}  ({result.records} records, chain {final})")
 
 
+LABELS = {"known_turn": "armed attack known (turn)"}
+
+
 def outcome_table(o: dict) -> Table:
     """The end-of-run summary as a two-column table."""
     table = Table("measure", "value", title="Outcome", box=None)
     held = "[green]held[/green]" if o["deterrence_held"] else (
         f"[red]failed on turn {o['failure_turn']}[/red]")
     table.add_row("deterrence", held)
-    for key in ("highest_rung", "article5_turn", "turns_played", "red_gains", "red_losses",
-                "blue_losses", "incursions", "incursions_detected", "mean_time_to_detect_h",
-                "c2_messages", "c2_mean_latency_h", "c2_delivery_rate"):
-        value = o[key]
-        table.add_row(key.replace("_", " "), "-" if value is None else escape(str(value)))
+    for key in ("highest_rung", "known_turn", "article5_turn", "turns_played", "red_gains",
+                "red_losses", "blue_losses", "incursions", "incursions_detected",
+                "mean_time_to_detect_h", "c2_messages", "c2_mean_latency_h", "c2_delivery_rate"):
+        value = o.get(key)
+        table.add_row(LABELS.get(key, key.replace("_", " ")),
+                      "-" if value is None else escape(str(value)))
     return table
 
 

@@ -12,8 +12,8 @@ from engine import __version__
 from engine.errors import EngineError, Problem
 from engine.io.loading import load_orders, load_pair
 from engine.io.logschema import make_header
-from engine.present.play import Human, Recent, Screen, Umpire, last_complete_turn, play, resume
-from engine.sim.controllers import BlueDoctrine, Controller, RedQuantal, Scripted
+from engine.present.play import Human, Screen, Umpire, last_complete_turn, play, resume
+from engine.sim.controllers import BlueDoctrine, Controller, RedQuantal, Scripted, name_of
 from engine.sim.rng import describe, run_sequence
 
 KINDS = ("human", "doctrine")
@@ -58,19 +58,18 @@ def register(app: typer.Typer, console: Console, outcome_table) -> None:
         if path.exists():
             raise EngineError("", (Problem(str(path), "already exists: continue it with "
                                                       f"--resume {path}, or choose --out"),))
-        recent = Recent(None)
         players: dict[str, Controller] = {}
         for side, kind, orders in (("blue", blue, blue_orders), ("red", red, red_orders)):
             if orders is not None:
                 players[side] = Scripted(load_orders(orders, side, r, s.turns.count).by_turn())
             elif kind == "human":
-                players[side] = Human(side, screen, recent, s, handover)
+                players[side] = Human(side, screen, s, r, handover)
             else:
-                players[side] = BlueDoctrine() if side == "blue" else RedQuantal()
+                players[side] = BlueDoctrine(r) if side == "blue" else RedQuantal(r)
         if umpire:
-            players["white"] = Umpire(screen, s)
+            players["white"] = Umpire(screen, s, r)
         header = make_header(s, r, describe(run_sequence(seed)),
-                             {k: c.name for k, c in players.items()}, __version__)
+                             {k: name_of(c) for k, c in players.items()}, __version__)
         screen.say(f"[bold]{s.meta.title}[/bold] - {s.turns.count} turns; log: {path}")
         screen.say(f"[dim]{s.meta.notional}[/dim]")
         result = play(s, r, seed, players, path, header)
@@ -90,11 +89,11 @@ def _resume(screen: Screen, log: Path, handover: bool, outcome_table) -> None:
     from engine.io.replay import read_log, reconstruct, scan
 
     reader = read_log(log)
-    s = reconstruct(reader, scan(reader)).scenario
+    game = reconstruct(reader, scan(reader))
+    s, r = game.scenario, game.rules
 
-    def live(side: str, recent: Recent) -> Controller:
-        return Umpire(screen, s) if side == "white" else Human(side, screen, recent, s,
-                                                               handover)
+    def live(side: str) -> Controller:
+        return Umpire(screen, s, r) if side == "white" else Human(side, screen, s, r, handover)
 
     screen.say(f"resuming {log}: replaying turns 1-{last_complete_turn(log)} from the log, "
                "then play goes on")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import pyarrow.parquet as pq
 import typer
 from rich.console import Console
@@ -29,12 +28,13 @@ class DefaultToStart(TyperGroup):
     """``wargame sweep A B`` means ``wargame sweep start A B``; ``summary`` and ``run`` stay
     subcommands."""
 
-    def resolve_command(self, ctx: click.Context, args: list[str]):
+    # typer bundles its own click: its Context is not click's, so the override takes Any
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args.insert(0, "start")
         return super().resolve_command(ctx, args)
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = ["start", *args]
         return super().parse_args(ctx, args)

@@ -175,13 +175,13 @@ def run_logged(scenario: Any, rules: Any, seed: Any, path: str | Path,
                parent: dict[str, Any] | None = None) -> tuple[Any, str]:
     """Run an exercise while streaming its sealed log to ``path``; return (result, final hash)."""
     from engine import __version__
-    from engine.sim.controllers import default_controllers
+    from engine.sim.controllers import default_controllers, name_of
     from engine.sim.kernel import run
     from engine.sim.rng import describe, run_sequence
 
-    players = {**default_controllers(), **(controllers or {})}
+    players = {**default_controllers(rules), **(controllers or {})}
     header = make_header(scenario, rules, describe(run_sequence(seed)),
-                         {side: c.name for side, c in players.items()}, __version__, parent)
+                         {side: name_of(c) for side, c in players.items()}, __version__, parent)
     writer = LogWriter(path, header)
     try:
         result = run(scenario, rules, seed, players, writer)

@@ -13,6 +13,7 @@ import hashlib
 import json
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -63,7 +64,8 @@ def _prescan(text: str, name: str) -> None:
 
 def _refused(name: str, message: str, event: yaml.Event) -> InputError:
     mark = event.start_mark
-    return InputError("", (Problem(name, message, mark.line + 1, mark.column + 1),))
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+    return InputError("", (Problem(name, message, line, col),))
 
 
 def read_yaml(text_or_bytes: bytes | str, name: str) -> Document:
@@ -232,7 +234,8 @@ def _locate(doc: Document, path: str, message: str) -> Problem:
     return Problem(doc.name, message, line, col, path)
 
 
-def _message(doc: Document, model: type[BaseModel], err: dict, loc: list[str]) -> str:
+def _message(doc: Document, model: type[BaseModel], err: Mapping[str, Any],
+             loc: list[str]) -> str:
     kind, found = err["type"], err.get("input")
     if kind == "extra_forbidden":
         valid = _field_names(model, loc[:-1])
@@ -245,7 +248,7 @@ def _message(doc: Document, model: type[BaseModel], err: dict, loc: list[str]) -
     return f"expected {_expectation(err)}, found {shown}"
 
 
-def _expectation(err: dict) -> str:
+def _expectation(err: Mapping[str, Any]) -> str:
     msg: str = err["msg"]
     for prefix in ("Input should be ", "Value error, ", "String should "):
         if msg.startswith(prefix):

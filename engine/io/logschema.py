@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 LOG_FORMAT = "wargame-log"
-LOG_VERSION = 1
+LOG_VERSION = 2  # 2: one information model (engine/sim/kinds.py); see docs/log-format.md
 Side = Literal["blue", "red", "white"]
 
 
@@ -40,7 +40,7 @@ class Header(_Open):
     """Line 1 of every log."""
 
     format: Literal["wargame-log"]
-    version: Literal[1]
+    version: Literal[2]
     engine: str = Field(description="Engine version that wrote the log.")
     seed: Seed
     scenario: dict[str, Any] = Field(description="The full scenario, as validated.")

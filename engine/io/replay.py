@@ -28,9 +28,10 @@ from engine.io.eventlog import (
     unseal,
 )
 from engine.io.logschema import LOG_FORMAT, LOG_VERSION, make_header
-from engine.sim.controllers import BlueDoctrine, Controller, Order, RedQuantal, Scripted
+from engine.sim.controllers import BlueDoctrine, Controller, RedQuantal, Scripted, name_of
 from engine.sim.kernel import RunResult, Switch, run
 from engine.sim.rng import from_description
+from engine.spec.order import Order
 from engine.spec.rules import Rules
 from engine.spec.scenario import Scenario
 
@@ -102,8 +103,10 @@ def check_header(header: dict[str, Any], name: str) -> None:
     if header.get("format") != LOG_FORMAT:
         raise LogError(f"{name}: not a wargame log (line 1 has no 'format: {LOG_FORMAT}')")
     if header.get("version") != LOG_VERSION:
-        raise LogError(f"{name}: log format version {header.get('version')!r}; this engine "
-                       f"reads version {LOG_VERSION}")
+        raise LogError(f"{name}: log format version {header.get('version')!r} (written by "
+                       f"engine {header.get('engine', '?')}); this engine {__version__} reads "
+                       f"only version {LOG_VERSION}: replay it with the engine that wrote it, "
+                       "or play the game again")
     if not compatible(str(header.get("engine", ""))):
         raise LogError(f"{name}: written by engine {header.get('engine')}; this is engine "
                        f"{__version__}, whose games may differ; use a matching engine version")
@@ -117,7 +120,7 @@ def compatible(version: str) -> bool:
 # ---- reconstructing a game -------------------------------------------------------------------
 
 @dataclass
-class Game:
+class LoggedGame:
     """Everything needed to re-execute a logged game."""
 
     scenario: Scenario
@@ -127,7 +130,7 @@ class Game:
     switch: Switch | None
 
 
-def reconstruct(reader: LogReader, scanned: Scan) -> Game:
+def reconstruct(reader: LogReader, scanned: Scan) -> LoggedGame:
     """The scenario, rules, seed and controllers a log was played with, from the log alone."""
     h = reader.header
     try:
@@ -137,17 +140,18 @@ def reconstruct(reader: LogReader, scanned: Scan) -> Game:
         raise LogError(f"{reader.path}: the embedded scenario or rules do not validate: "
                        f"{str(e).splitlines()[0]}") from None
     orders, names = scanned.orders, scanned.names
-    controllers = {side: controller_for(h["controllers"][side], side, orders, names)
+    controllers = {side: controller_for(h["controllers"][side], side, orders, names,
+                                        rules=rules)
                    for side in PLAYERS if side in h["controllers"]}
     switch = None
     parent = h.get("parent")
     if parent:
         switch = Switch(parent["fork_turn"],
                         None if parent.get("seed") is None else int(parent["seed"]),
-                        {side: controller_for(name, side, orders, names)
+                        {side: controller_for(name, side, orders, names, rules=rules)
                          for side, name in sorted((parent.get("controllers") or {}).items())},
                         fork_note(parent))
-    return Game(scenario, rules, from_description(h["seed"]), controllers, switch)
+    return LoggedGame(scenario, rules, from_description(h["seed"]), controllers, switch)
 
 
 def fork_note(parent: Mapping[str, Any]) -> dict[str, Any]:
@@ -155,12 +159,19 @@ def fork_note(parent: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def controller_for(name: str, side: str, orders: dict, names: dict,
-                   until: int | None = None, fallback: Controller | None = None) -> Controller:
-    """Doctrine re-decides; anything else (people, callbacks, files, the umpire) replays its
-    recorded orders, up to ``until`` when a live fallback takes over after it."""
+                   until: int | None = None, fallback: Controller | None = None, *,
+                   rules: Rules) -> Controller:
+    """Doctrine re-decides (under ``rules``); anything else (people, callbacks, files, the
+    umpire) replays its recorded orders, up to ``until`` when a live fallback takes over after
+    it."""
     if name == "doctrine" and side in SIDES:
-        return BlueDoctrine() if side == "blue" else RedQuantal()
+        return doctrine(side, rules)
     return Scripted(orders[side], fallback, name=name, names=names[side], until=until)
+
+
+def doctrine(side: str, rules: Rules) -> Controller:
+    """The doctrine controller of a side under a rule set."""
+    return BlueDoctrine(rules) if side == "blue" else RedQuantal(rules)
 
 
 # ---- verifying -------------------------------------------------------------------------------
@@ -330,11 +341,10 @@ def fork(path: str | Path, turn: int, out: str | Path, seed: int | None = None,
     if game.switch is not None:  # a second switch would need a list of them in the header
         raise LogError(f"{path}: is itself a fork (from turn {game.switch.turn}); fork the "
                        "original game instead")
-    orders, names = scanned.orders, scanned.names
-    chosen = {side: _fork_controller(name, side, orders, names)
+    chosen = {side: _fork_controller(name, side, scanned.orders, game.rules)
               for side, name in sorted((controllers or {}).items())}
     parent = {"log_sha256": file_sha256(reader.path), "fork_turn": turn, "seed": seed,
-              "controllers": {side: c.name for side, c in chosen.items()}}
+              "controllers": {side: name_of(c) for side, c in chosen.items()}}
     switch = Switch(turn, seed, chosen, fork_note(parent))
     header = make_header(game.scenario, game.rules, reader.header["seed"],
                          dict(reader.header["controllers"]), __version__, parent)
@@ -359,9 +369,9 @@ def fork(path: str | Path, turn: int, out: str | Path, seed: int | None = None,
     return result, writer.close(result.outcome, result.outcome["turns_played"])
 
 
-def _fork_controller(name: str, side: str, orders: dict, names: dict) -> Controller:
-    if name == "doctrine":
-        return BlueDoctrine() if side == "blue" else RedQuantal()
+def _fork_controller(name: str, side: str, orders: dict, rules: Rules) -> Controller:
+    if name == "doctrine" and side in SIDES:
+        return doctrine(side, rules)
     if name == "recorded":
         return Scripted(orders[side], name="recorded", names=None)
     raise LogError(f"unknown controller '{name}' for {side}; expected doctrine or recorded")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+from pydantic import BaseModel
+
 from engine.io.logschema import log_json_schema
 from engine.spec.rules import Rules
 from engine.spec.scenario import Scenario
 
-MODELS = {"scenario": Scenario, "rules": Rules}
+MODELS: dict[str, type[BaseModel]] = {"scenario": Scenario, "rules": Rules}
 
 
 def json_schema(kind: str) -> str:

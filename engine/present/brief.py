@@ -20,6 +20,7 @@ from engine.present.document import (
     to_html,
     to_markdown,
 )
+from engine.sim.session import param_choices
 from engine.spec.rules import FACTS, Action, Param, Rules, parse_condition
 from engine.spec.scenario import Scenario
 
@@ -39,11 +40,13 @@ DOMAIN_SHORT = {"land_sea_air": "land/sea/air", "cyber": "cyber", "space": "spac
 FLAGS = {"authority": "engagement authority is held",
          "authority_requested": "engagement authority is held or requested",
          "article5": "Article V has been invoked",
-         "armed_attack": "Red has crossed the armed-attack threshold"}
+         "armed_attack": "your side knows of an armed attack (Blue: detected, or its effects "
+                         "landed; Red: ordered)"}
 FACT_WORDS = {"turn": "the turn", "red_tracks": "fresh tracks on Red groups",
               "incursions_seen": "Red incursions detected last turn",
               "links_degraded": "degraded C2 links",
-              "blue_isr_seen": "Blue ISR sorties Red saw last turn", "red_gains": "Red's gains"}
+              "blue_isr_seen": "hours of Blue ISR Red saw over its objective last turn",
+              "red_gains": "Red's gains as your side can tell them"}
 OPS = {">=": "is at least", "<=": "is at most", ">": "is above", "<": "is below", "==": "is",
        "!=": "is not"}
 
@@ -291,11 +294,12 @@ def _menus(s: Scenario, r: Rules, side: str) -> Section:
 def _menu_table(s: Scenario, r: Rules, menu: dict[str, Action], red: bool) -> Table:
     labels = {x.id: x.label for x in r.ladder.rungs()}
     groups = {x.id: g.name for g in r.ladder.groups for x in g.rungs}
-    head = ("Action", "What it does", "Signals (rung)", "Ladder group", "Parameters",
-            "Preconditions")
+    head: tuple[str, ...] = ("Action", "What it does", "Signals (rung)", "Ladder group",
+                             "Parameters", "Preconditions")
     rows = []
     for aid, a in menu.items():
-        row = (aid, a.label, f"{labels[a.signals]} ({a.signals})", groups[a.signals],
+        row: tuple[str, ...] = (aid, a.label, f"{labels[a.signals]} ({a.signals})",
+               groups[a.signals],
                _params(s, a.params), "; ".join(condition_text(r, c) for c in a.preconditions)
                or "none")
         if red:
@@ -315,10 +319,7 @@ def _params(s: Scenario, params: dict[str, Param]) -> str:
 
 
 def _choices(s: Scenario, p: Param) -> list[str]:
-    if p.choices:
-        return list(p.choices)
-    return sorted({"zone": s.theater.zones, "red_group": s.red.groups,
-                   "link": s.blue.c2.links}[p.kind or "zone"])
+    return param_choices(s, p)  # the choices the game's menus offer
 
 
 def condition_text(r: Rules, text: str) -> str:
@@ -345,22 +346,27 @@ def _ladder(r: Rules, side: str) -> Section:
             mark = " - ARMED-ATTACK THRESHOLD" if x.id == r.ladder.armed_attack_threshold else ""
             row = (str(x.level), f"{x.label}{mark}", x.id, g.name, acts or "-")
             rows.append(row + ((_num(g.firebreak),) if side != "blue" else ()))
-    head = ("Level", "Rung", "Id", "Group", "Actions that signal it")
+    head: tuple[str, ...] = ("Level", "Rung", "Id", "Group", "Actions that signal it")
     head += ("Firebreak to enter the group",) if side != "blue" else ()
-    text = ("Each turn the rung becomes the highest one any action signalled, or one rung "
-            "below last turn's when nothing higher was signalled. Crossing the armed-attack "
-            f"threshold, {_threshold(r)}, means deterrence has failed.")
+    text = ("Each turn the public rung becomes the highest one signalled by a known act - "
+            "Blue's own, and Red's when Blue detected or attributed it (an armed attack also "
+            "once its effects land) - or one rung below last turn's when nothing higher was "
+            "signalled. Red crossing the "
+            f"armed-attack threshold, {_threshold(r)}, means deterrence has failed, whether or "
+            "not Blue knows it yet.")
     return Section("Escalation ladder", (Paragraph(text), Table(head, tuple(rows))))
 
 
 def _turn(s: Scenario, r: Rules, side: str) -> Section:
     phases = (
-        "Orders: each team sees only its own view and picks actions from its menu; the "
-        "umpire may add injects.",
+        "Orders: each team sees only its own view and picks actions from those it can take "
+        "now; both decide at once, on what they knew at the start of the turn; the umpire "
+        "may add injects.",
         f"Execution: the engine runs the turn's {s.turns.hours:g} hours - ISR sorties, "
         "detections, C2 messages, movements and attacks.",
-        "Adjudication: salvos are resolved, the escalation rung is updated and Article V "
-        "is checked for any armed attack.",
+        "Adjudication: Red's gains and whether Blue's intelligence attributes its acts, then "
+        "the public escalation rung. Article V is decided as soon as Blue knows of an armed "
+        "attack.",
         "Assessment: the turn's measures (rung, detections, tracks, C2, losses) are recorded "
         "and the end test is applied.",
     )
@@ -371,14 +377,20 @@ def _turn(s: Scenario, r: Rules, side: str) -> Section:
 
 
 def _fog(side: str) -> str:
-    both = ("Both teams see the escalation rung, the umpire's injects, exercises and public "
-            "signals, ISR aircraft on station, salvos and strikes, and any Article V decision.")
-    own = {"blue": " You also see your own sorties, detections, tracks and C2 traffic; Red's "
-                   "moves, cyber and space attacks reach you only as their effects or when "
-                   "your sensors detect them.",
-           "red": " You also see your own moves and attacks and your beliefs about Blue; "
-                  "Blue's detections, tracks and C2 traffic stay hidden from you.",
-           "white": " The umpire sees every record of both sides."}[side]
+    both = ("Both teams see the public escalation rung, exercises and public statements, "
+            "engagement authority when the alliance grants it, salvos and strikes, and any "
+            "Article V decision. An umpire's inject is told to the team it is forced on.")
+    own = {"blue": " You also see your own sorties, detections, tracks and C2 traffic. Red's "
+                   "moves reach you only when your sensors detect them; a cyber or space attack "
+                   "shows only as its effect (a link or the space links down, and until when), "
+                   "and as Red's only when your intelligence attributes it. You learn of an "
+                   "armed attack when you detect the attacking force or its effects land.",
+           "red": " You also see your own moves and attacks, your beliefs about Blue, and what "
+                  "your forces can see of Blue: ISR aircraft over your groups or your "
+                  "objective, batteries dispersing near your groups. Blue's detections, tracks, "
+                  "C2 traffic and what its intelligence attributes stay hidden from you.",
+           "white": " The umpire sees every record of both sides, including the turn Red "
+                    "ordered an armed attack and the turn Blue learned of it."}[side]
     return both + own
 
 

@@ -19,7 +19,7 @@ from matplotlib.ticker import MaxNLocator
 
 Rec = dict[str, Any]
 FIGURES = ("rung", "detections", "c2", "losses")
-STYLE = {"font.size": 11, "axes.titlesize": 13, "axes.titleweight": "bold",
+STYLE: Any = {"font.size": 11, "axes.titlesize": 13, "axes.titleweight": "bold",
          "axes.labelsize": 11, "axes.spines.top": False, "axes.spines.right": False,
          "axes.grid": True, "grid.alpha": 0.3, "legend.fontsize": 10, "legend.frameon": False,
          "font.family": "DejaVu Sans"}
@@ -40,7 +40,8 @@ class Tally:
     links: set[str] = field(default_factory=set)
     levels: dict[str, int] = field(default_factory=dict)
     last_t: float = 0.0
-    failure_turn: int | None = None
+    failure_turn: int | None = None  # Red ordered an armed attack (the truth)
+    known_turn: int | None = None  # Blue learned of it
     article5_turn: int | None = None
 
     def add(self, rec: Rec) -> None:
@@ -61,6 +62,8 @@ class Tally:
             self.levels[data["to"]] = int(data["level"])
         elif kind == "escalation.threshold" and self.failure_turn is None:
             self.failure_turn = rec["turn"]
+        elif kind == "alliance.armed_attack" and self.known_turn is None:
+            self.known_turn = rec["turn"]
         elif kind == "alliance.article5" and data["invoked"] and self.article5_turn is None:
             self.article5_turn = rec["turn"]
         elif kind == "c2.message.delivered":

@@ -1,15 +1,20 @@
-"""Plain-language lines for the records worth telling: used by ``run``, ``replay`` and reports.
+"""Plain-language lines for the records worth telling: used by ``run``, ``replay``, reports and
+the terminal classroom.
 
-Pure functions of a record; routine bookkeeping (launches, landings, delivered messages) returns
-None and is left out of the story.
+Pure functions of a record (and, optionally, of the rules' action labels); routine bookkeeping
+(launches, landings, delivered messages) returns None and is left out of the story. A line says
+no more than its record holds, so a side shown the records it may see (``visible_to``, from
+``engine.sim.kinds``) is told nothing it cannot know: an outage names the link, never who caused
+it; only an ``intel.attribution`` record names a cyber or space act as Red's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 Rec = dict[str, Any]
+Labels = Mapping[str, str]  # action id -> label, from the rules (see labels_of)
 
 
 def _orders(r: Rec) -> str:
@@ -54,7 +59,8 @@ def _space(r: Rec) -> str:
 def _salvo(r: Rec) -> str:
     d = r["data"]
     return (f"{r['unit']} fired {d['missiles']} missiles at Red {d['target']}: "
-            f"{d['ships_lost']:.2f} of {d['ships_before']:.2f} ships lost")
+            f"{d['good_shots']} on target against {d['intercepts']} successful interceptions, "
+            f"{d['hits']} hits; {d['ships_lost']:.2f} of {d['ships_before']:.2f} ships lost")
 
 
 def _strike(r: Rec) -> str:
@@ -66,7 +72,7 @@ def _strike(r: Rec) -> str:
 def _article5(r: Rec) -> str:
     d = r["data"]
     if d["invoked"]:
-        return f"Article V invoked: an armed attack in the {d['domain']} domain"
+        return f"Article V invoked: an armed attack in the {d['domain']} domain is known"
     return (f"Article V NOT invoked: the treaty terms do not cover the {d['domain']} domain "
             f"(covered: {', '.join(d['treaty_domains'])})")
 
@@ -76,6 +82,29 @@ def _turn_end(r: Rec) -> str:
     lost = (f"; losses this turn: Blue {d['blue_losses']:g} launchers, Red {d['red_losses']:g} "
             "ships" if d["blue_losses"] or d["red_losses"] else "")
     return f"End of turn {r['turn']}: rung {d['rung']}{lost}"
+
+
+def _until(h: float) -> str:
+    return f"until {h:.1f} h"
+
+
+def _armed_attack(r: Rec) -> str:
+    d = r["data"]
+    how = {"detected": "detected", "effects": "its effects landed",
+           "attributed": "intelligence attributes it to Red"}.get(d["how"], d["how"])
+    return f"Armed attack known: {how} ({d['domain']} domain)"
+
+
+def _displace(r: Rec) -> str:
+    d = r["data"]
+    return (f"Battery {r['unit']} displaces from {d['from']} to {d['to']} (ready again in "
+            f"{d['ready_in_h']:g} h)")
+
+
+def _gain(r: Rec) -> str:
+    d = r["data"]
+    return (f"Red gained {d['gain']:g} from {d['action']} "
+            f"({'attributed' if d['attributed'] else 'unattributed'})")
 
 
 TELLERS: dict[str, Callable[[Rec], str]] = {
@@ -88,31 +117,59 @@ TELLERS: dict[str, Callable[[Rec], str]] = {
                                f"({r['data']['mission']})",
     "red.cyber.attack": _cyber,
     "red.counterspace.attack": _space,
-    "c2.link.degraded": lambda r: f"C2 link {r['unit']} degraded ({r['data']['cause']})",
+    "red.gain": _gain,
+    # Blue sees outages, not their cause: the line names the link and the hours, never Red
+    "c2.link.degraded": lambda r: f"C2 link {r['unit']} degraded {_until(r['data']['until_h'])}",
     "c2.link.restored": lambda r: f"C2 link {r['unit']} restored",
-    "c2.message.lost": lambda r: f"A {r['data']['what']} message to {r['data']['to']} was lost",
+    "space.degraded": lambda r: f"Space links degraded {_until(r['data']['until_h'])}",
+    "c2.hardened": lambda r: "Blue hardened its C2 links",
+    "c2.message.lost": lambda r: f"A message ({r['data']['what']}) to {r['data']['to']} was "
+                                 "lost",
     "c2.authority.granted": lambda r: f"Engagement authority reached {r['unit']} "
                                       f"(granted by {r['data']['by']})",
     "alliance.consultation": lambda r: f"Alliance consultation at {r['unit']}: "
                                        f"{r['data']['hours']:.1f} h",
     "littoral.readiness": lambda r: f"{r['unit']} readiness {r['data']['from']} -> "
                                     f"{r['data']['to']}",
+    "littoral.displace": _displace,
     "blue.exercise": lambda r: "Blue held a joint exercise",
+    "blue.signal": lambda r: "Blue made a public statement of resolve",
     "engagement.salvo": _salvo,
     "engagement.strike": _strike,
     "escalation.rung": lambda r: f"Escalation: {r['data']['from']} -> {r['data']['to']} "
                                  f"(level {r['data']['level']})",
     "escalation.threshold": lambda r: f"ARMED ATTACK: Red crossed the threshold with "
                                       f"{r['data']['action']}",
+    "alliance.armed_attack": _armed_attack,
     "alliance.article5": _article5,
     "turn.end": _turn_end,
 }
 
 
-def tell(record: Rec) -> str | None:
-    """One line of narrative for a record, or None when it is routine."""
+def tell(record: Rec, labels: Labels | None = None) -> str | None:
+    """One line of narrative for a record, or None when it is routine. ``labels`` (action id ->
+    label, see :func:`labels_of`) names an attributed act in words; without them, by its id."""
+    if record["kind"] == "intel.attribution":
+        return _attribution(record, labels or {})
     teller = TELLERS.get(record["kind"])
     return teller(record) if teller else None
+
+
+def _attribution(r: Rec, labels: Labels) -> str:
+    action = r["data"]["action"]
+    label = labels.get(action)
+    what = label[:1].lower() + label[1:] if label else f"{r['data']['domain']} act {action}"
+    return f"Intelligence attributes the {what} to Red"
+
+
+def labels_of(rules: Any) -> dict[str, str]:
+    """Action id -> label for both sides, from a Rules object or its JSON (a log header's
+    ``rules``)."""
+    if isinstance(rules, Mapping):
+        return {aid: spec["label"] for side in ("blue", "red")
+                for aid, spec in rules["actions"][side].items()}
+    return {aid: a.label for menu in (rules.actions.blue, rules.actions.red)
+            for aid, a in menu.items()}
 
 
 def situation_rows(end: Rec, blue: Rec | None, red: Rec | None) -> list[tuple[str, str]]:
@@ -135,7 +192,8 @@ def situation_rows(end: Rec, blue: Rec | None, red: Rec | None) -> list[tuple[st
                                          for k, v in b["batteries"].items()) or "-"),
                  ("C2 links degraded", ", ".join(b["links_degraded"]) or "none"),
                  ("tracks held", "; ".join(f"{g} in {t['zone']} ({t['age_h']:.0f} h old)"
-                                           for g, t in b["tracks"].items()) or "none")]
+                                           for g, t in b["tracks"].items()) or "none"),
+                 ("armed attack known", "yes" if b.get("armed_attack_known") else "no")]
     if red is not None:
         r = red["data"]
         rows += [("Red incursions this turn", str(r.get("incursions", "-"))),
@@ -143,6 +201,12 @@ def situation_rows(end: Rec, blue: Rec | None, red: Rec | None) -> list[tuple[st
                                           f"({v['ships']:g} ships)"
                                           for g, v in r["groups"].items())),
                  ("Red beliefs", _pairs(r["beliefs"]))]
+        seen = r.get("seen")
+        if seen:
+            rows += [("Red has seen", f"readiness {_pairs(seen['readiness'])}; links down "
+                                      f"{', '.join(seen['links_down']) or 'none'}; authority "
+                                      f"{'yes' if seen['authority'] else 'no'}; ISR over its "
+                                      f"objective {seen['isr_over_objective_h']:g} h")]
     return rows
 
 

@@ -1,32 +1,38 @@
 """Classroom play in the terminal: people as controllers, the umpire between turns, and games
 that survive a crash.
 
-A Human controller shows one side its own view (fog of war), takes orders from the menu with
-parameters offered as choices, and asks for confirmation; the Umpire (White cell) fires scripted
-or custom injects, pauses, or saves and quits between turns. The log is written as the game goes;
-``resume`` re-executes the complete turns of an interrupted log from its recorded orders, checks
-them against the log, and hands control back to the people from the next turn.
+A Human is a controller like any other, a callable ``(observation, menu) -> Decision``: it shows
+one side its own observation (fog of war: its situation and the records of the last turn it may
+see), offers the menu's legal actions with their parameter choices, says why the others are not
+available now, and asks for confirmation. The Umpire (White cell) gets the umpire's observation
+and fires scripted or custom injects, pauses, or saves and quits between turns. The log is
+written as the game goes; ``resume`` re-executes the complete turns of an interrupted log from
+its recorded orders, checks them against the log, and hands control back to the people from the
+next turn.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from engine.errors import LogError, ReplayDivergence
 from engine.io.eventlog import LogWriter, raw_lines
-from engine.present.narrative import tell
-from engine.sim.controllers import Controller, Decision, Order, View
+from engine.present.narrative import labels_of, tell
+from engine.sim.controllers import Controller, Decision, Menu, MenuItem
 from engine.sim.kernel import RunResult, run
-from engine.spec.rules import Rules
+from engine.sim.session import param_choices
+from engine.sim.views import Observation
+from engine.spec.order import Order
+from engine.spec.rules import Action, Rules
 from engine.spec.scenario import Scenario
+from engine.spec.types import Team
 
 
 class SaveAndQuit(Exception):
@@ -68,48 +74,26 @@ class Screen:
                      f"{len(options)}.[/yellow]")
 
 
-class Recent:
-    """A tee in front of the log writer keeping last turn's records for the players' views."""
-
-    wants_digest = True
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.current: list[dict[str, Any]] = []
-        self.last: list[dict[str, Any]] = []
-
-    def emit(self, record: dict[str, Any]) -> None:
-        self.inner.emit(record)
-        self.current.append(record)
-
-    def end_turn(self, turn: int) -> None:
-        self.inner.end_turn(turn)
-        self.last, self.current = self.current, []
-
-    def seen_by(self, side: str) -> list[dict[str, Any]]:
-        """Last turn's and this turn's records so far that ``side`` may see."""
-        return [r for r in self.last + self.current if side in r["visible_to"]]
-
-
 class Human:
-    """A team at the keyboard: sees its own view, picks orders, confirms them."""
+    """A team at the keyboard: sees its own observation, picks orders from its menu, confirms
+    them."""
 
     name = "human"
 
-    def __init__(self, side: str, screen: Screen, recent: Recent, scenario: Scenario,
+    def __init__(self, side: str, screen: Screen, scenario: Scenario, rules: Rules,
                  handover: bool = True) -> None:
-        self.side, self.screen, self.recent = side, screen, recent
-        self.scenario, self.handover = scenario, handover
+        self.side, self.screen, self.scenario, self.handover = side, screen, scenario, handover
+        self.labels = labels_of(rules)
 
-    def decide(self, view: View, rules: Rules, rng: np.random.Generator) -> Decision:
+    def __call__(self, obs: Observation, menu: Menu) -> Decision:
         if self.handover:
             self.screen.clear()
             self.screen.ask(f"Hand over to the {self.side.upper()} team. {self.side.upper()} "
                             "team: press Enter when only you can see the screen. ")
-        self._show(view, rules)
+        self._show(obs)
         while True:
-            orders = self._collect(view, rules)
-            self.screen.say(f"[bold]{self.side.upper()} orders for turn {view.turn}:[/bold]")
+            orders = self._collect(menu)
+            self.screen.say(f"[bold]{self.side.upper()} orders for turn {obs.turn}:[/bold]")
             for o in orders or [Order("(no orders)")]:
                 self.screen.say(f"  - {escape(o.action)}{escape(_params(o))}")
             if self.screen.ask("Commit these orders? [y]es / [n]o, start again: ").lower() \
@@ -120,29 +104,33 @@ class Human:
             self.screen.say(f"{self.side.upper()} orders committed. Hand the keyboard back.")
         return Decision(tuple(orders))
 
-    def _show(self, view: View, rules: Rules) -> None:
+    def _show(self, obs: Observation) -> None:
         s = self.screen
-        s.say(f"[bold]{self.side.upper()} - turn {view.turn} of {self.scenario.turns.count}"
-              f"[/bold]  rung: {view.rung} (level {rules.ladder.level(view.rung)})")
+        s.say(f"[bold]{self.side.upper()} - turn {obs.turn} of {self.scenario.turns.count}"
+              f"[/bold]  rung: {obs.rung} (level {obs.rung_level})")
         table = Table("", "", box=None, show_header=False)
-        for key, value in view.situation.items():
+        for key, value in obs.situation.items():
             table.add_row(key.replace("_", " "), escape(_brief(value)))
         s.console.print(table)
-        events = [line for r in self.recent.seen_by(self.side) if (line := tell(r))]
+        # the records of the last turn this side may see (visible_to, from sim/kinds.py)
+        events = [line for r in obs.events if (line := tell(dict(r), self.labels))]
         if events:
             s.say("[bold]What you saw since your last orders:[/bold]")
             for line in events[-25:]:
                 s.say(f"  {escape(line)}")
 
-    def _collect(self, view: View, rules: Rules) -> list[Order]:
-        menu = rules.actions.blue if self.side == "blue" else rules.actions.red
-        legal = list(view.menu)
-        labels = [f"{a}: {menu[a].label} (signals {menu[a].signals})" for a in legal]
+    def _collect(self, menu: Menu) -> list[Order]:
+        items = list(menu.items)
+        labels = [f"{i.action}: {i.label} (signals {i.signals})" for i in items]
         orders: list[Order] = []
         while True:
             self.screen.say("[bold]Your menu:[/bold]")
             for i, label in enumerate(labels, start=1):
                 self.screen.say(f"  {i}. {escape(label)}")
+            if menu.refused:
+                self.screen.say("[dim]Not available now:[/dim]")
+                for action, why in sorted(menu.refused.items()):
+                    self.screen.say(f"[dim]  - {escape(action)}: {escape(why)}[/dim]")
             answer = self.screen.ask("Add an order by number, [d]one, [u]ndo last: ").lower()
             if answer in ("d", "done"):
                 return orders
@@ -150,54 +138,76 @@ class Human:
                 if orders:
                     orders.pop()
                 continue
-            if not (answer.isdigit() and 1 <= int(answer) <= len(legal)):
+            if not (answer.isdigit() and 1 <= int(answer) <= len(items)):
                 self.screen.say(f"[yellow]'{escape(answer)}' is not understood: type a number "
-                                f"from 1 to {len(legal)}, d or u.[/yellow]")
+                                f"from 1 to {len(items)}, d or u.[/yellow]")
                 continue
-            action = legal[int(answer) - 1]
-            if any(o.action == action for o in orders):
-                self.screen.say(f"[yellow]{action} is already ordered this turn; [u]ndo it "
-                                "first to change it.[/yellow]")
+            item = items[int(answer) - 1]
+            if any(o.action == item.action for o in orders):
+                self.screen.say(f"[yellow]{item.action} is already ordered this turn; \\[u]ndo "
+                                "it first to change it.[/yellow]")
                 continue
-            orders.append(Order(action, self._params(menu[action], rules)))
+            orders.append(Order(item.action, choose_params(self.screen, item)))
 
-    def _params(self, action, rules: Rules) -> dict[str, str]:
-        from engine.sim.kernel import param_choices_for
 
-        chosen = {}
-        for name, spec in sorted(action.params.items()):
-            choices = param_choices_for(self.scenario, spec)
-            default = choices.index(spec.default) if spec.default in choices else None
-            chosen[name] = choices[self.screen.choose(f"  {name}", choices, default)]
-        return chosen
+def choose_params(screen: Screen, item: MenuItem) -> dict[str, str]:
+    """Ask for each parameter of a menu item among its choices (Enter takes the default)."""
+    chosen = {}
+    for name, options in sorted(item.params.items()):
+        choices = list(options)
+        default = item.defaults.get(name)
+        at = choices.index(default) if default in choices else None
+        chosen[name] = choices[screen.choose(f"  {name}", choices, at)]
+    return chosen
+
+
+def menu_item(scenario: Scenario, aid: str, action: Action) -> MenuItem:
+    """A rules action as a menu item (the umpire may force any action, legal now or not)."""
+    params = sorted(action.params.items())
+    return MenuItem(aid, action.label, action.signals,
+                    {n: tuple(param_choices(scenario, p)) for n, p in params},
+                    {n: p.default for n, p in params})
 
 
 class Umpire:
-    """The White cell between turns: scripted or custom injects, pause, save and quit."""
+    """The White cell between turns: the umpire's view, scripted or custom injects, pause,
+    save and quit."""
 
     name = "umpire"
 
-    def __init__(self, screen: Screen, scenario: Scenario) -> None:
-        self.screen, self.scenario = screen, scenario
+    def __init__(self, screen: Screen, scenario: Scenario, rules: Rules) -> None:
+        self.screen, self.scenario, self.rules = screen, scenario, rules
 
-    def decide(self, view: View, rules: Rules, rng: np.random.Generator) -> Decision:
+    def __call__(self, obs: Observation, menu: Menu) -> Decision:
         injects: list[Order] = []
         while True:
             answer = self.screen.ask(
-                f"WHITE CELL, turn {view.turn}: [Enter] play the turn, [i] scripted inject, "
-                "[c] custom inject, [p] pause, [s] save and quit: ").lower()
+                f"WHITE CELL, turn {obs.turn}: [Enter] play the turn, [v] view both sides, "
+                "[i] scripted inject, [c] custom inject, [p] pause, [s] save and quit: ").lower()
             if answer == "":
                 return Decision(tuple(injects))
             if answer.startswith("s"):
                 raise SaveAndQuit()
             if answer.startswith("p"):
                 self.screen.ask("Paused. Press Enter to resume. ")
+            elif answer.startswith("v"):
+                self._view(obs)
             elif answer.startswith("i"):
                 injects.extend(self._scripted())
             elif answer.startswith("c"):
-                injects.append(self._custom(rules))
+                injects.append(self._custom())
             else:
                 self.screen.say(f"[yellow]'{escape(answer)}' is not a command.[/yellow]")
+
+    def _view(self, obs: Observation) -> None:
+        """The umpire's observation: both sides' situations and the truth only White sees."""
+        self.screen.say(f"[bold]WHITE CELL - turn {obs.turn}[/bold]  public rung: {obs.rung} "
+                        f"(level {obs.rung_level})")
+        table = Table("", "", box=None, show_header=False)
+        for part, values in obs.situation.items():
+            for key, value in values.items():
+                table.add_row(f"{part}: {key.replace('_', ' ')}", escape(_brief(value)))
+        self.screen.console.print(table)
 
     def _scripted(self) -> list[Order]:
         options = self.scenario.injects
@@ -207,16 +217,18 @@ class Umpire:
         i = self.screen.choose("Fire which inject", [
             f"turn {x.turn}, {x.side}: {x.action} - {x.note}" for x in options])
         x = options[i]
-        side = x.side if x.side != "white" else "blue"
+        # a White inject is forced on the side whose menu has the action (as when it fires)
+        side: Team = x.side if x.side in ("blue", "red") else (
+            "blue" if x.action in self.rules.actions.blue else "red")
         return [Order(x.action, {k: str(v) for k, v in x.params.items()}, side, x.note)]
 
-    def _custom(self, rules: Rules) -> Order:
-        side = ("blue", "red")[self.screen.choose("Force an action on", ["blue", "red"])]
-        menu = rules.actions.blue if side == "blue" else rules.actions.red
+    def _custom(self) -> Order:
+        sides: tuple[Team, Team] = ("blue", "red")
+        side = sides[self.screen.choose("Force an action on", list(sides))]
+        menu = self.rules.actions.blue if side == "blue" else self.rules.actions.red
         names = sorted(menu)
         action = names[self.screen.choose("Action", [f"{a}: {menu[a].label}" for a in names])]
-        params = Human(side, self.screen, Recent(None), self.scenario, False)._params(
-            menu[action], rules)
+        params = choose_params(self.screen, menu_item(self.scenario, action, menu[action]))
         note = ""
         while not note:
             note = self.screen.ask("Note read out to the teams: ")
@@ -237,14 +249,12 @@ def _brief(value: Any) -> str:
 
 # ---- games -----------------------------------------------------------------------------------
 
-def play(scenario: Scenario, rules: Rules, seed: int, controllers: dict[str, Controller],
+def play(scenario: Scenario, rules: Rules, seed: int, controllers: Mapping[str, Controller],
          path: Path, header: dict[str, Any]) -> RunResult | None:
     """Play a new game to ``path``; None if the umpire saved and quit (the log can resume)."""
     writer = LogWriter(path, header)
-    recent = _recent_of(controllers)
-    recent.inner = writer
     try:
-        result = run(scenario, rules, seed, controllers, recent)
+        result = run(scenario, rules, seed, controllers, writer)
     except SaveAndQuit:
         writer.abort()
         return None
@@ -253,14 +263,6 @@ def play(scenario: Scenario, rules: Rules, seed: int, controllers: dict[str, Con
         raise
     writer.close(result.outcome, result.outcome["turns_played"])
     return result
-
-
-def _recent_of(controllers: dict[str, Controller]) -> Recent:
-    for c in controllers.values():
-        for obj in (c, getattr(c, "fallback", None)):
-            if isinstance(obj, Human):
-                return obj.recent
-    return Recent(None)
 
 
 def last_complete_turn(path: Path) -> int:
@@ -272,9 +274,9 @@ def last_complete_turn(path: Path) -> int:
     return last
 
 
-def resume(path: Path, live: Callable[[str, Recent], Controller]) -> tuple[RunResult | None, int]:
+def resume(path: Path, live: Callable[[str], Controller]) -> tuple[RunResult | None, int]:
     """Continue an interrupted game: re-execute its complete turns from the recorded orders
-    (checked against the log), then let ``live(side, recent)`` controllers play on. Returns the
+    (checked against the log), then let ``live(side)`` controllers play on. Returns the
     result (None if saved again) and the turn play resumed at."""
     from engine.io.replay import ComparingSink, Diverged, read_log, reconstruct, scan
     from engine.io.replay import controller_for as recorded
@@ -288,19 +290,20 @@ def resume(path: Path, live: Callable[[str, Recent], Controller]) -> tuple[RunRe
         raise LogError(f"{path}: cannot resume: {scanned.verdict.message}")
     game = reconstruct(reader, scanned)
     done = last_complete_turn(path)
-    recent = Recent(None)
-    names = {side: name for side, name in reader.header["controllers"].items()}
+    # doctrine re-decides, before and after the cut alike; people (and files) replay their
+    # recorded orders up to the cut, then people play on
     controllers = {side: recorded(name, side, scanned.orders, scanned.names, until=done,
-                                  fallback=live(side, recent) if name != "doctrine" else None)
-                   for side, name in names.items()}
+                                  fallback=live(side) if name != "doctrine" else None,
+                                  rules=game.rules)
+                   for side, name in reader.header["controllers"].items()}
     tmp = path.with_name(f".{path.name}.resume")
     header = {k: v for k, v in reader.header.items() if k != "h"}
     writer = LogWriter(tmp, header)
     lines = raw_lines(path)
     next(lines)
-    recent.inner = ComparingSink(lines, upto_turn=done + 1, writer=writer)
+    sink = ComparingSink(lines, upto_turn=done + 1, writer=writer)
     try:
-        result = run(game.scenario, game.rules, game.seed, controllers, recent, game.switch)
+        result = run(game.scenario, game.rules, game.seed, controllers, sink, game.switch)
     except SaveAndQuit:
         writer.abort()
         os.replace(tmp, path)

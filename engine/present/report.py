@@ -33,20 +33,23 @@ from engine.present.document import (
 )
 from engine.present.figures import FIGURES, Tally, figures_from, png
 from engine.present.figures import build_figures as build_figures  # public here: notebooks use it
-from engine.present.narrative import tell
+from engine.present.narrative import labels_of, tell
 
 Rec = dict[str, Any]
 Said = tuple[str, bool]  # a sentence, and whether the outcome went against the odds
 FORMATS = ("html", "md")
 TIMELINE = frozenset({
-    "umpire.inject", "escalation.rung", "escalation.threshold", "alliance.article5",
-    "red.incursion", "isr.detect", "red.cyber.attack", "red.counterspace.attack",
-    "c2.link.degraded", "c2.authority.granted", "engagement.salvo", "engagement.strike",
-    "orders.rejected", "game.fork",
+    "umpire.inject", "escalation.rung", "escalation.threshold", "alliance.armed_attack",
+    "alliance.article5", "red.incursion", "isr.detect", "red.cyber.attack",
+    "red.counterspace.attack", "intel.attribution", "c2.link.degraded", "space.degraded",
+    "c2.authority.granted", "engagement.salvo", "engagement.strike", "orders.rejected",
+    "game.fork",
 })
+LADDER = ("escalation.rung", "escalation.threshold", "alliance.armed_attack", "alliance.article5")
 ODD = 0.35  # an outcome this unlikely (or less) went against the odds
 MEASURES = {
     "deterrence_held": "Deterrence held", "failure_turn": "Turn Red crossed the threshold",
+    "known_turn": "Turn Blue learned of the armed attack",
     "article5_turn": "Turn Article V was invoked", "highest_rung": "Highest rung",
     "highest_level": "Highest level", "turns_played": "Turns played",
     "red_gains": "Red gains", "red_losses": "Red ships lost",
@@ -107,7 +110,7 @@ def _share(r: Rec, d: Rec) -> Said:
 
 
 def _attribution(r: Rec, d: Rec) -> Said | None:
-    if "p_attribute" not in d:  # a move's attribution follows detection: no draw
+    if d.get("draw") is None:  # a move's attribution follows detection: no draw
         return None
     text, odd = _drew("attribution", d["p_attribute"], d["draw"], "attributed to Red",
                       "unattributed")
@@ -140,6 +143,7 @@ class Story:
     """The narrative parts of a report, gathered record by record."""
 
     threshold_actions: frozenset[str] = frozenset()
+    labels: dict[str, str] = field(default_factory=dict)  # action id -> label (the rules')
     timeline: list[tuple[str, ...]] = field(default_factory=list)
     draws: list[tuple[str, ...]] = field(default_factory=list)
     moments: list[tuple[int, str, str]] = field(default_factory=list)  # turn, text, why
@@ -150,12 +154,13 @@ class Story:
         """Take one record."""
         kind, turn = rec["kind"], rec["turn"]
         if kind in TIMELINE:
-            self.timeline.append((str(turn), f"{rec['t']:.1f}", _seen_by(rec), _line(rec)))
+            self.timeline.append((str(turn), f"{rec['t']:.1f}", _seen_by(rec),
+                                  _line(rec, self.labels)))
         if kind in ("orders", "orders.rejected", "umpire.inject"):
             self._order(rec)
-        if kind in ("escalation.rung", "escalation.threshold", "alliance.article5"):
+        if kind in LADDER:
             self.ladder_turns.add(turn)
-            self.moments.append((turn, f"Turn {turn}: {_line(rec)}.", "ladder"))
+            self.moments.append((turn, f"Turn {turn}: {_line(rec, self.labels)}.", "ladder"))
         said = explain(rec, self.threshold_actions)
         if said is None:
             return
@@ -195,12 +200,12 @@ def _seen_by(rec: Rec) -> str:
     return "both" if len(sides) == 2 else (sides[0].capitalize() if sides else "umpire")
 
 
-def _line(rec: Rec) -> str:
+def _line(rec: Rec, labels: dict[str, str]) -> str:
     if rec["kind"] == "game.fork":
         d = rec["data"]
         return (f"The game forks from its parent here (seed {d.get('seed')}, controllers "
                 f"{_pairs(d.get('controllers') or {})})")
-    return tell(rec) or rec["kind"]
+    return tell(rec, labels) or rec["kind"]
 
 
 def _pairs(d: Rec) -> str:
@@ -227,7 +232,8 @@ def read(path: str | Path) -> Log:
     """Stream a log once into a tally and a story; LogError for a record the engine never wrote."""
     reader = read_log(path)
     t = Tally(header=reader.header)
-    story = Story(threshold_actions=_threshold_actions(reader.header))
+    story = Story(threshold_actions=_threshold_actions(reader.header),
+                  labels=labels_of(reader.header["rules"]))
     try:
         for rec in reader.records():
             t.add(rec)
@@ -300,6 +306,8 @@ def _outcome(log: Log) -> Section:
         lead = "Deterrence held." if log.footer else "Deterrence held so far."
     else:
         verdict = f"Red crossed the armed-attack threshold on turn {o['failure_turn']}"
+        verdict += (f" (Blue learned of it on turn {o['known_turn']})"
+                    if o.get("known_turn") is not None else " (Blue never learned of it)")
         lead = f"Deterrence failed on turn {o['failure_turn']}."
     text = (f"{verdict}; the highest rung was {o['highest_rung']}"
             + (f"; Article V was invoked on turn {o['article5_turn']}" if o.get("article5_turn")
@@ -327,7 +335,7 @@ def _partial_outcome(log: Log) -> Rec:
     total = {k: sum(t.ends[n]["data"][k] for n in t.turns)
              for k in ("detections", "incursions", "red_losses", "blue_losses")}
     return {"deterrence_held": t.failure_turn is None, "failure_turn": t.failure_turn,
-            "article5_turn": t.article5_turn,
+            "known_turn": t.known_turn, "article5_turn": t.article5_turn,
             "highest_rung": max(seen, key=lambda rid: level.get(rid, 0)),
             "turns_played": len(t.turns), **total}
 
@@ -345,9 +353,11 @@ def _timeline(log: Log) -> Section:
     if not rows:
         return Section("Timeline of key events", (Paragraph("No key event was recorded."),))
     return Section("Timeline of key events", (
-        Paragraph("Escalation, incursions, detections, attacks, authority, Article V, salvos "
-                  "and injects, in order. 'Seen by' shows the fog of war: who could see the "
-                  "event."),
+        Paragraph("Escalation, incursions, detections, attacks and what Blue observed or "
+                  "attributed of them, authority, Article V, salvos and injects, in order. "
+                  "'Seen by' shows the fog of war: who could see the event (an armed attack is "
+                  "known to Red when ordered, to Blue only when detected or when its effects "
+                  "land)."),
         Table(("Turn", "Hour", "Seen by", "Event"), rows)))
 
 

@@ -23,19 +23,30 @@ from __future__ import annotations
 
 import math
 import numbers
+from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
 __all__ = [
     "SEARCH_LAWS",
+    "SalvoDraws",
+    "delivery_probability",
     "detection_probability",
+    "detection_time",
+    "expected_route_delay",
     "hazard_rate",
     "kill_chain_probability",
+    "link_latency",
+    "link_loss_probability",
     "salvo_losses",
+    "search_probability",
+    "stochastic_salvo",
     "stochastic_salvo_losses",
 ]
 
 SEARCH_LAWS: tuple[str, ...] = ("random", "exhaustive")
+_INF = math.inf
 
 
 # --------------------------------------------------------------------------- validation helpers
@@ -45,8 +56,9 @@ def _real(name: str, value: object) -> float:
     """Return ``value`` as a finite float, or raise ValueError naming ``name``."""
     kind = type(value)
     if kind is float or kind is int:  # the kernel's hot path: skip the slow ABC check
-        if value - value == 0:  # false for inf and nan
-            return float(value)
+        number = cast("float", value)  # the type test above, which mypy cannot follow
+        if number - number == 0:  # false for inf and nan
+            return float(number)
         raise ValueError(f"{name} must be finite, got {value!r}")
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a real number, got {value!r}")
@@ -110,13 +122,31 @@ def detection_probability(
     law: str = "random",
 ) -> float:
     """P = 1 - exp(-W*v*t/A) ("random", Koopman; Washburn) or min(1, W*v*t/A) ("exhaustive")."""
+    rate = hazard_rate(sweep_width=sweep_width, speed=speed, area=area)
+    return search_probability(hazard=rate, hours=hours, law=law)
+
+
+def search_probability(*, hazard: float, hours: float, law: str = "random") -> float:
+    """P(detect) for a search hazard lambda over t hours: 1 - exp(-lambda*t) or min(1, lambda*t)."""
     if law not in SEARCH_LAWS:
         raise ValueError(f"law must be one of {SEARCH_LAWS}, got {law!r}")
-    rate = hazard_rate(sweep_width=sweep_width, speed=speed, area=area)
-    t = _non_negative("hours", hours)
-    coverage = rate * t
+    if not (type(hazard) is float and type(hours) is float  # the kernel's hot path
+            and 0.0 <= hazard < _INF and 0.0 <= hours < _INF):
+        hazard, hours = _non_negative("hazard", hazard), _non_negative("hours", hours)
+    coverage = hazard * hours
     probability = -math.expm1(-coverage) if law == "random" else min(1.0, coverage)
     return float(min(1.0, max(0.0, probability)))
+
+
+def detection_time(*, draw: float, hazard: float, law: str = "random") -> float:
+    """Hours into a search at which a detection decided by ``draw`` happens: the inverse of the
+    law's time distribution, -ln(1-u)/lambda (random) or u/lambda (exhaustive), so one draw
+    decides both whether and when."""
+    u, rate = draw, hazard
+    if not (type(u) is float and type(rate) is float  # the kernel's hot path
+            and 0.0 <= u <= 1.0 and 0.0 < rate < _INF):
+        u, rate = _probability("draw", draw), _positive("hazard", hazard)
+    return float(u / rate if law == "exhaustive" else -math.log1p(-u) / rate)
 
 
 # --------------------------------------------------------------------------- salvo combat
@@ -144,7 +174,18 @@ def salvo_losses(
     return float(min(n_targets, max(0.0, losses)))
 
 
-def stochastic_salvo_losses(
+@dataclass(frozen=True)
+class SalvoDraws:
+    """Every draw of one stochastic salvo, so a student can see why it ended as it did."""
+
+    good_shots: int
+    intercepts: int
+    hits: int
+    damage: tuple[float, ...]
+    loss: float
+
+
+def stochastic_salvo(
     rng: np.random.Generator,
     *,
     shooters: int,
@@ -155,7 +196,7 @@ def stochastic_salvo_losses(
     p_intercept: float,
     loss_per_hit: float,
     loss_per_hit_sd: float,
-) -> float:
+) -> SalvoDraws:
     """Loss = sum_k max(0, V_k), K = max(0, Bin(mA, p) - Bin(i*ceil(B), q)) (Armstrong 2005)."""
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng must be a numpy.random.Generator, got {rng!r}")
@@ -172,9 +213,16 @@ def stochastic_salvo_losses(
     intercepts = int(rng.binomial(per_target * math.ceil(n_targets), q))
     hits = max(0, good_shots - intercepts)
     if hits == 0:
-        return 0.0
+        return SalvoDraws(good_shots, intercepts, 0, (), 0.0)
     damage = np.clip(rng.normal(mean_loss, sd_loss, size=hits), 0.0, None)
-    return float(min(n_targets, max(0.0, float(damage.sum()))))
+    loss = float(min(n_targets, max(0.0, float(damage.sum()))))
+    return SalvoDraws(good_shots, intercepts, hits, tuple(float(d) for d in damage), loss)
+
+
+def stochastic_salvo_losses(rng: np.random.Generator, **kwargs: float) -> float:
+    """The ships lost in one stochastic salvo (see :func:`stochastic_salvo`)."""
+    # the three counts among kwargs are checked at run time (_count), like every value
+    return stochastic_salvo(rng, **kwargs).loss  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- kill chain
@@ -186,3 +234,47 @@ def kill_chain_probability(*, p_detect: float, p_communicate: float, p_hit: floa
     communicate = _probability("p_communicate", p_communicate)
     hit = _probability("p_hit", p_hit)
     return float(detect * communicate * hit)
+
+
+# --------------------------------------------------------------------------- C2 delivery
+
+
+def link_loss_probability(*, loss_p: float, degraded: bool, degraded_add: float) -> float:
+    """P(a message is lost on a link) = min(1, loss_p + degraded_add if degraded)."""
+    base = _probability("loss_p", loss_p)
+    return float(min(1.0, base + (_probability("degraded_add", degraded_add) if degraded else 0)))
+
+
+def link_latency(*, latency_h: float, command_factor: float, sigma: float, z: float,
+                 degraded_factor: float = 1.0) -> float:
+    """Hours on a link: latency * command factor * exp(sigma * z) (lognormal), times the
+    degradation factor while the link is degraded."""
+    if not (type(latency_h) is float and type(command_factor) is float  # the hot path
+            and type(sigma) is float and type(z) is float and type(degraded_factor) is float
+            and 0.0 <= latency_h < _INF and 0.0 < command_factor < _INF
+            and 0.0 <= sigma < _INF and -_INF < z < _INF and 0.0 < degraded_factor < _INF):
+        latency_h = _non_negative("latency_h", latency_h)
+        command_factor = _positive("command_factor", command_factor)
+        sigma, z = _non_negative("sigma", sigma), _real("z", z)
+        degraded_factor = _positive("degraded_factor", degraded_factor)
+    return float(latency_h * command_factor * math.exp(sigma * z) * degraded_factor)
+
+
+def expected_route_delay(*, links: list[tuple[float, float]], command_factor: float,
+                         sigma: float, lost_delay_h: float) -> float:
+    """Mean hours for a message over links given as (mean latency, loss probability): the
+    lognormal means exp(sigma^2/2) summed, plus ``lost_delay_h`` times P(the message is lost)."""
+    mean_lognormal = math.exp(_non_negative("sigma", sigma) ** 2 / 2)
+    hours, through = 0.0, 1.0
+    for latency, loss in links:
+        hours += _non_negative("latency", latency) * command_factor * mean_lognormal
+        through *= 1 - _probability("loss", loss)
+    return float(hours + (1 - through) * _non_negative("lost_delay_h", lost_delay_h))
+
+
+def delivery_probability(*, losses: list[float]) -> float:
+    """P(a message crosses every link) = prod(1 - loss_k)."""
+    p = 1.0
+    for loss in losses:
+        p *= 1 - _probability("loss", loss)
+    return float(p)

@@ -1,73 +1,67 @@
-"""Who decides each turn. A controller sees only its own side's view and returns orders drawn
-from the rules' action menu; doctrine, recorded orders, people and Python callbacks all fit."""
+"""Who decides each turn. A controller is a callable from a side's observation and its menu of
+legal orders to orders; doctrine, recorded orders, people in a terminal or a browser, and Python
+policies all fit that one interface.
+
+A controller may return a list of orders or a :class:`Decision` (orders plus how it reached
+them, which the log keeps). Its ``name`` (or the function's name) is what the log records.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Protocol
 
-import numpy as np
-
-from engine.sim.decision import RedEstimate, condition_holds, quantal_choice, utility
+from engine.sim.decision import condition_holds, quantal_choice, utility
+from engine.sim.views import Observation
+from engine.spec.order import Order
 from engine.spec.rules import Rules
+from engine.spec.types import Side
 
 
 @dataclass(frozen=True)
-class Order:
-    """One action from the menu, with its parameters. An umpire's inject also names the side
-    it is forced on and a note read out to the players."""
+class MenuItem:
+    """One legal action: its parameters' choices and defaults, and the rung it signals."""
 
     action: str
-    params: Mapping[str, str] = field(default_factory=dict)
-    side: str | None = None
-    note: str | None = None
+    label: str
+    signals: str
+    params: Mapping[str, tuple[str, ...]]
+    defaults: Mapping[str, str | None]
 
     def to_json(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"action": self.action, "params": dict(sorted(self.params.items()))}
-        if self.side is not None:
-            d["side"], d["note"] = self.side, self.note or ""
-        return d
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> Order:
-        return cls(str(d["action"]), {str(k): str(v) for k, v in d.get("params", {}).items()},
-                   d.get("side"), d.get("note"))
-
-
-class Lazy(Mapping):
-    """A read-only mapping computed on first use (doctrine never reads the situation)."""
-
-    def __init__(self, make: Callable[[], Mapping[str, Any]]) -> None:
-        self._make: Callable[[], Mapping[str, Any]] | None = make
-        self._data: Mapping[str, Any] = {}
-
-    def _get(self) -> Mapping[str, Any]:
-        if self._make is not None:
-            self._data, self._make = self._make(), None
-        return self._data
-
-    def __getitem__(self, key: str) -> Any:
-        return self._get()[key]
-
-    def __iter__(self):
-        return iter(self._get())
-
-    def __len__(self) -> int:
-        return len(self._get())
+        return {"action": self.action, "label": self.label, "signals": self.signals,
+                "params": {k: list(v) for k, v in self.params.items()},
+                "defaults": dict(self.defaults)}
 
 
 @dataclass(frozen=True)
-class View:
-    """What one side knows at the start of a turn (fog of war applies)."""
+class Menu:
+    """A side's legal orders this turn. ``draw`` is a uniform number from the side's own
+    decision stream, the same however often the menu is asked for: policies that randomise
+    use it so a game stays reproducible."""
 
+    side: Side
     turn: int
-    side: str
-    rung: str
-    menu: tuple[str, ...]  # actions whose preconditions hold now
-    facts: Mapping[str, float]
-    situation: Mapping[str, Any]
-    estimate: RedEstimate | None = None  # Red only
+    items: tuple[MenuItem, ...]
+    draw: float
+    refused: Mapping[str, str]  # actions on the rules' menu that are not legal now, and why
+
+    @cached_property
+    def actions(self) -> tuple[str, ...]:
+        return tuple(i.action for i in self.items)
+
+    @cached_property
+    def _names(self) -> frozenset[str]:
+        return frozenset(self.actions)
+
+    def __contains__(self, action: object) -> bool:
+        return action in self._names
+
+    def to_json(self) -> dict[str, Any]:
+        return {"side": self.side, "turn": self.turn, "draw": self.draw,
+                "items": [i.to_json() for i in self.items], "refused": dict(self.refused)}
 
 
 @dataclass(frozen=True)
@@ -80,11 +74,18 @@ class Decision:
 
 
 class Controller(Protocol):
-    """Anything that turns a view into orders."""
+    """Anything that turns an observation and a menu into orders."""
 
-    name: str
+    def __call__(self, obs: Observation, menu: Menu) -> Decision | Sequence[Order]: ...
 
-    def decide(self, view: View, rules: Rules, rng: np.random.Generator) -> Decision: ...
+
+def name_of(controller: object) -> str:
+    """The name a log records for a controller."""
+    return str(getattr(controller, "name", None) or getattr(controller, "__name__", "callback"))
+
+
+def as_decision(made: Decision | Sequence[Order]) -> Decision:
+    return made if isinstance(made, Decision) else Decision(tuple(made))
 
 
 class BlueDoctrine:
@@ -93,38 +94,49 @@ class BlueDoctrine:
 
     name = "doctrine"
 
-    def decide(self, view: View, rules: Rules, rng: np.random.Generator) -> Decision:
+    def __init__(self, rules: Rules) -> None:
+        self.rules = rules
+
+    def __call__(self, obs: Observation, menu: Menu) -> Decision:
         chosen: dict[str, Order] = {}
         fired: list[str] = []
-        for rule in rules.doctrine.get("blue", ()):
-            if rule.do in chosen or rule.do not in view.menu:
+        level = self.rules.ladder.level
+        for rule in self.rules.doctrine.get("blue", ()):
+            if rule.do in chosen or rule.do not in menu:
                 continue
-            if all(condition_holds(c, view.facts, rules.ladder.level) for c in rule.when):
+            if all(condition_holds(c, obs.facts, level) for c in rule.when):
                 chosen[rule.do] = Order(rule.do, dict(rule.params))
                 fired.append(rule.name)
         return Decision(tuple(chosen.values()), {"rules_fired": fired})
 
 
 class RedQuantal:
-    """Red's expected-utility choice with a quantal-response (softmax) rule."""
+    """Red's expected-utility choice with a quantal-response (softmax) rule, using its
+    estimate of Blue and the menu's draw."""
 
     name = "doctrine"
 
-    def decide(self, view: View, rules: Rules, rng: np.random.Generator) -> Decision:
-        assert view.estimate is not None, "Red's view carries its estimate of Blue"
+    def __init__(self, rules: Rules) -> None:
+        self.rules = rules
+
+    def __call__(self, obs: Observation, menu: Menu) -> Decision:
+        rules = self.rules
+        assert obs.estimate is not None, "Red's observation carries its estimate of Blue"
         scored = {}
-        for aid in view.menu:
+        for aid in menu.actions:
             action = rules.actions.red[aid]
-            climb = rules.ladder.climb_cost(view.rung, action.signals)
+            climb = rules.ladder.climb_cost(obs.rung, action.signals)
             scored[aid] = utility(action, rules.ladder.level(action.signals), climb,
-                                  view.estimate, rules.red_model)
-        u = float(rng.random())
+                                  obs.estimate, rules.red_model)
+        if not scored:
+            return Decision((), {"options": {}, "draw": menu.draw, "choice": None})
         pick, probs = quantal_choice({a: s["eu"] for a, s in scored.items()},
-                                     rules.red_model.rationality, u)
-        # unrounded: the kernel rounds explanations only when it records them
+                                     rules.red_model.rationality, menu.draw)
+        # unrounded: the session rounds explanations only when it records them
         options = {a: {"eu": s["eu"], "p": probs[a], "q": s["q"]}
                    for a, s in sorted(scored.items())}
-        return Decision((Order(pick),), {"options": options, "draw": u, "choice": pick})
+        return Decision((Order(pick),), {"options": options, "draw": menu.draw,
+                                         "choice": pick})
 
 
 class Scripted:
@@ -141,25 +153,26 @@ class Scripted:
         self.names = dict(names or {})
         self.until = until
 
-    def decide(self, view: View, rules: Rules, rng: np.random.Generator) -> Decision:
-        if view.turn in self.orders:
-            return Decision(tuple(self.orders[view.turn]), None, self.names.get(view.turn))
-        after = self.until is None or view.turn > self.until
+    def __call__(self, obs: Observation, menu: Menu) -> Decision | Sequence[Order]:
+        if obs.turn in self.orders:
+            return Decision(tuple(self.orders[obs.turn]), None, self.names.get(obs.turn))
+        after = self.until is None or obs.turn > self.until
         if self.fallback is not None and after:
-            return self.fallback.decide(view, rules, rng)
+            return self.fallback(obs, menu)
         return Decision(())
 
 
 class Callback:
-    """A Python function ``view -> list[Order]`` playing a side (notebooks, experiments)."""
+    """A Python function ``observation -> list[Order]`` playing a side, under a name."""
 
-    def __init__(self, fn: Callable[[View], list[Order]], name: str = "callback") -> None:
+    def __init__(self, fn: Callable[[Observation], Sequence[Order]],
+                 name: str = "callback") -> None:
         self.fn = fn
         self.name = name
 
-    def decide(self, view: View, rules: Rules, rng: np.random.Generator) -> Decision:
-        return Decision(tuple(self.fn(view)))
+    def __call__(self, obs: Observation, menu: Menu) -> Decision:
+        return Decision(tuple(self.fn(obs)))
 
 
-def default_controllers() -> dict[str, Controller]:
-    return {"blue": BlueDoctrine(), "red": RedQuantal()}
+def default_controllers(rules: Rules) -> dict[str, Controller]:
+    return {"blue": BlueDoctrine(rules), "red": RedQuantal(rules)}

@@ -17,7 +17,7 @@ quantal response, 1995): rationality 0 is a coin toss, large values approach a s
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from engine.spec.rules import Action, RedModel, parse_condition
@@ -77,7 +77,8 @@ def update_belief(belief: float, observed: float, rate: float) -> float:
     return min(1.0, max(0.0, belief + rate * (observed - belief)))
 
 
-def condition_holds(text: str, facts: Mapping[str, float], rung_level_of) -> bool:
+def condition_holds(text: str, facts: Mapping[str, float],
+                    rung_level_of: Callable[[str], int]) -> bool:
     """Evaluate one doctrine condition such as ``rung >= gray_zone_coercion`` against facts."""
     fact, op, value = parse_condition(text)
     left = facts[fact]

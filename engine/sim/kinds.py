@@ -64,10 +64,12 @@ _SPECS = (
        "p_space_loss draw_space", "A sortie did not fly; every draw that decided it."),
     _k("isr.on_station", "blue", Seen.IF_SEEN_BY_RED, "zone seen_by_red",
        "An aircraft begins its search; Red sees it over its groups or its objective."),
-    _k("isr.search", "blue", Seen.OWN,
+    _k("isr.search", "blue", Seen.UMPIRE,
        "zone group law hazard_per_h hours p_detect draw detected",
-       "One search draw against one Red group (Koopman's law)."),
-    _k("isr.detect", "blue", Seen.OWN, "group zone", "A Red group is found."),
+       "One search draw against one Red group (Koopman's law); the umpire's, since even a "
+       "miss would tell Blue where an unseen group is going."),
+    _k("isr.detect", "blue", Seen.OWN, "group zone p_detect draw",
+       "A Red group is found, with the search draw that found it."),
     # C2
     _k("c2.message.lost", "blue", Seen.OWN, "what to link reason p_loss draw",
        "A message was lost on a link (or had no route)."),

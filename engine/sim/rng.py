@@ -8,6 +8,7 @@ adding a unit does not shift another unit's draws.
 from __future__ import annotations
 
 import hashlib
+from typing import Any, cast
 
 import numpy as np
 
@@ -33,12 +34,15 @@ def sweep_sequence(root: int, cell: int, replication: int) -> np.random.SeedSequ
     return np.random.SeedSequence(root, spawn_key=(cell, replication))
 
 
-def describe(seq: np.random.SeedSequence) -> dict:
+def describe(seq: np.random.SeedSequence) -> dict[str, Any]:
     """JSON-ready description from which :func:`from_description` rebuilds the sequence."""
-    return {"entropy": int(seq.entropy), "spawn_key": [int(k) for k in seq.spawn_key]}
+    # run_sequence always builds from one int, so the entropy is an int (numpy types it as
+    # int | Sequence[int] | None for sequences made other ways).
+    entropy = cast("int", seq.entropy)
+    return {"entropy": int(entropy), "spawn_key": [int(k) for k in seq.spawn_key]}
 
 
-def from_description(d: dict) -> np.random.SeedSequence:
+def from_description(d: dict[str, Any]) -> np.random.SeedSequence:
     return np.random.SeedSequence(int(d["entropy"]), spawn_key=tuple(d["spawn_key"]))
 
 

@@ -1,7 +1,18 @@
-"""The mutable state of one run, and the single place records are made.
+"""The mutable state of one session, split by concept; each part has one writer.
 
-A World lives inside one call of ``engine.run``: it owns the simpy Environment, the run's named
-random streams and the record sink. Nothing in it is global; two Worlds never share anything.
+| part | written only by |
+|---|---|
+| ``World.isr`` (tempo, tracks, open search windows) | ``sim/forces/isr.py`` |
+| ``World.c2`` (links, space segment) | ``sim/forces/c2.py`` |
+| ``World.littoral`` (batteries, readiness, authority) | ``sim/forces/littoral.py`` |
+| ``World.red`` (groups, the incursion clock) | ``sim/forces/adversary.py`` |
+| ``World.ladder`` (rung, threshold, Article V, Blue's knowledge) | ``sim/escalation.py`` |
+| ``World.mind`` (Red's beliefs and picture of Blue) | ``sim/beliefs.py`` |
+| ``World.tally`` (this turn's measures and the run's totals) | every module, add-only |
+
+(``tests/sim/test_state.py`` checks the table against the code.) A World lives inside one
+session: it owns the simpy Environment, the named random streams and the record sink; nothing in
+it is global.
 """
 
 from __future__ import annotations
@@ -11,14 +22,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
 import simpy
 
+from engine.sim.kinds import KINDS, visible_to
 from engine.sim.rng import Streams
 from engine.spec.rules import Rules
 from engine.spec.scenario import Scenario
-
-BLUE, RED = ("blue",), ("red",)
-BOTH = ("blue", "red")
+from engine.spec.types import Mission, Readiness, Side, Tempo
 
 
 class Sink(Protocol):
@@ -28,7 +39,7 @@ class Sink(Protocol):
     def end_turn(self, turn: int) -> None: ...
 
 
-class ListSink(list):
+class ListSink(list[dict[str, Any]]):
     """Keeps every record in memory (tests, notebooks, small runs)."""
 
     def emit(self, record: dict[str, Any]) -> None:
@@ -38,27 +49,44 @@ class ListSink(list):
         return None
 
 
-@dataclass
-class GroupState:
-    """Where a Red group is (or is heading) and how strong it still is."""
+def r6(x: float) -> float:
+    """Round a float for the log: stable text, and immune to last-bit platform differences."""
+    return round(float(x), 6)
+
+
+# ---- ISR -------------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class Track:
+    """Blue's latest report on a Red group, as known at a C2 node."""
 
     zone: str
-    dest: str
-    arrive_t: float
-    ships: float
-    mission: str = "home"
-    leg: int = 0  # counts orders to move: an arrival belongs to the latest leg only
+    detected_t: float
 
 
-@dataclass
-class BatteryState:
-    site: str
-    launchers: float
-    magazine: int
-    ready_t: float = 0.0  # not able to fire before this time (displacing)
+@dataclass(slots=True)
+class Window:
+    """A search under way: a group entering its zone before ``end`` is searched for the rest."""
+
+    unit: str
+    node: str
+    hazard: float
+    end: float
+    rng: np.random.Generator
 
 
-@dataclass
+@dataclass(slots=True)
+class IsrPart:
+    tempo: dict[str, Tempo] = field(default_factory=dict)
+    tracks: dict[str, dict[str, Track]] = field(default_factory=dict)  # node -> group -> track
+    windows: dict[str, list[Window]] = field(default_factory=dict)  # zone -> open searches
+    # called when a track reaches a C2 node (the littoral regiment listens at its HQ)
+    listeners: dict[str, list[Callable[[], None]]] = field(default_factory=dict)
+
+
+# ---- C2 --------------------------------------------------------------------------------------
+
+@dataclass(slots=True)
 class LinkState:
     """A link's condition, and its capacity counted by hand: a simpy event is made only when a
     message must actually queue for a free channel."""
@@ -67,25 +95,116 @@ class LinkState:
     degraded_until: float = -1.0
     hardened: bool = False
     in_use: int = 0
-    waiting: deque = field(default_factory=deque)
+    waiting: deque[simpy.Event] = field(default_factory=deque)
 
 
-@dataclass
-class Track:
-    """Blue's latest report on a Red group, as known at a C2 node."""
+@dataclass(slots=True)
+class C2Part:
+    links: dict[str, LinkState] = field(default_factory=dict)
+    routes: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    loss: dict[str, tuple[float, ...]] = field(default_factory=dict)  # link -> P(loss) up, down
+    space_degraded_until: float = -1.0
+
+
+# ---- the littoral regiment -------------------------------------------------------------------
+
+@dataclass(slots=True)
+class BatteryState:
+    site: str
+    launchers: float
+    magazine: int
+    ready_t: float = 0.0  # not able to fire before this time (displacing)
+
+
+@dataclass(slots=True)
+class LittoralPart:
+    batteries: dict[tuple[str, str], BatteryState] = field(default_factory=dict)
+    readiness: dict[str, Readiness] = field(default_factory=dict)
+    authority: dict[str, bool] = field(default_factory=dict)
+    pending: dict[str, bool] = field(default_factory=dict)
+    consulted_turn: int = -99
+
+
+# ---- Red -------------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class GroupState:
+    """Where a Red group is (or is heading) and how strong it still is."""
 
     zone: str
-    detected_t: float
+    dest: str
+    arrive_t: float
+    ships: float
+    mission: Mission = "home"
+    leg: int = 0  # counts orders to move: an arrival belongs to the latest leg only
 
 
-def r6(x: float) -> float:
-    """Round a float for the log: stable text, and immune to last-bit platform differences."""
-    return round(float(x), 6)
+@dataclass(slots=True)
+class RedPart:
+    groups: dict[str, GroupState] = field(default_factory=dict)
+    incursion_t: dict[str, float] = field(default_factory=dict)  # group -> arrival, unseen
+
+
+# ---- the ladder ------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class LadderPart:
+    rung: str = ""
+    highest: str = ""
+    armed_attack_turn: int | None = None  # the truth: when Red ordered it
+    attack_action: str = ""
+    known_turn: int | None = None  # when Blue learned of it
+    known_domains: list[str] = field(default_factory=list)  # attacks Blue knows of, by domain
+    article5_turn: int | None = None
+    red_gains: float = 0.0
+    gains_claimed: float = 0.0  # what Red believes it gained (it cannot see attribution)
+    attributed_gains: float = 0.0  # what Blue knows Red gained
+
+
+# ---- Red's mind ------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class MindPart:
+    """Red's beliefs about Blue, and the picture of Blue's posture it has observed."""
+
+    isr: float = 0.0
+    resolve: float = 0.0
+    seen_readiness: dict[str, Readiness] = field(default_factory=dict)
+    known_outages: dict[str, float] = field(default_factory=dict)  # link -> until, by its hand
+    authority_seen: bool = False
+    isr_seen_h: float = 0.0  # Blue ISR hours on station Red saw over its objective last turn
+    isr_over_groups: bool = False  # Red saw Blue ISR over one of its groups last turn
+
+
+# ---- the tally -------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class Tally:
+    """Counts of this turn (read by adjudication and next turn's views) and the run's totals."""
+
+    turn: dict[str, float] = field(default_factory=dict)
+    last: dict[str, float] = field(default_factory=dict)
+    totals: dict[str, float] = field(default_factory=dict)
+    actions: list[tuple[Side, str]] = field(default_factory=list)  # this turn's executed orders
+    detected: set[str] = field(default_factory=set)  # groups Blue detected this turn
+
+    def add(self, key: str, value: float = 1) -> None:
+        self.turn[key] = self.turn.get(key, 0) + value
+
+    def close(self) -> None:
+        """Fold this turn into the totals and start the next."""
+        for k, v in self.turn.items():
+            self.totals[k] = self.totals.get(k, 0) + v
+        self.last, self.turn = self.turn, {}
+        self.actions, self.detected = [], set()
+
+    def get(self, key: str) -> float:
+        return self.turn.get(key, 0)
 
 
 @dataclass
 class World:
-    """Everything that changes during one run."""
+    """Everything that changes during one session."""
 
     scenario: Scenario
     rules: Rules
@@ -95,32 +214,16 @@ class World:
     turn: int = 0
     seq: int = 0
     recording: bool = True  # False when the sink wants measures only (sweeps)
-    facts: dict[str, dict[str, float]] = field(default_factory=dict)  # this orders phase
-    fired_early: set[int] = field(default_factory=set)  # scripted injects the umpire fired
-    rung: str = ""
-    highest: str = ""
-    armed_attack_turn: int | None = None
-    article5_turn: int | None = None
-    groups: dict[str, GroupState] = field(default_factory=dict)
-    batteries: dict[tuple[str, str], BatteryState] = field(default_factory=dict)
-    links: dict[str, LinkState] = field(default_factory=dict)
-    tracks: dict[str, dict[str, Track]] = field(default_factory=dict)  # node -> group -> track
-    isr_tempo: dict[str, str] = field(default_factory=dict)
-    readiness: dict[str, str] = field(default_factory=dict)
-    authority: dict[str, bool] = field(default_factory=dict)
-    authority_pending: dict[str, bool] = field(default_factory=dict)
-    consulted_turn: int = -99
-    space_degraded_until: float = -1.0
-    beliefs: dict[str, float] = field(default_factory=dict)
-    turn_log: dict[str, Any] = field(default_factory=dict)  # this turn's facts for adjudication
-    last_turn: dict[str, Any] = field(default_factory=dict)
-    incursion_t: dict[str, float] = field(default_factory=dict)  # group -> arrival, undetected
-    red_gains: float = 0.0
     dist: dict[tuple[str, str], float] = field(default_factory=dict)  # zone pairs with a route
-    routes: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)  # C2 node pairs
-    totals: dict[str, float] = field(default_factory=dict)  # every turn's notes, summed
-    # called when a track reaches a C2 node (the littoral regiment listens at its HQ)
-    track_listeners: dict[str, list[Callable[[], None]]] = field(default_factory=dict)
+    isr: IsrPart = field(default_factory=IsrPart)
+    c2: C2Part = field(default_factory=C2Part)
+    littoral: LittoralPart = field(default_factory=LittoralPart)
+    red: RedPart = field(default_factory=RedPart)
+    ladder: LadderPart = field(default_factory=LadderPart)
+    mind: MindPart = field(default_factory=MindPart)
+    tally: Tally = field(default_factory=Tally)
+    fired_early: set[int] = field(default_factory=set)  # scripted injects the umpire fired
+    watchers: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)
 
     @property
     def now(self) -> float:
@@ -130,33 +233,33 @@ class World:
     def hours(self) -> float:
         return float(self.scenario.turns.hours)
 
-    def rng(self, name: str):
+    def rng(self, name: str) -> np.random.Generator:
         return self.streams(name)
 
-    def emit(self, kind: str, side: str, unit: str, data: dict[str, Any],
-             visible_to: tuple[str, ...]) -> None:
-        """Make one record; seq orders records, ties in time broken by emission order.
+    def emit(self, kind: str, unit: str, data: dict[str, Any], side: Side | None = None) -> None:
+        """Make one record; who sees it comes from the kind's declared rule (sim/kinds.py).
         Hot call sites test ``recording`` first so a metrics-only run builds no data dicts."""
         if not self.recording:
             return
-        self.sink.emit({
-            "seq": self.seq, "turn": self.turn, "t": r6(self.env.now), "kind": kind,
-            "side": side, "unit": unit, "data": data, "visible_to": list(visible_to),
-        })
+        acting = side if side is not None else KINDS[kind].side
+        assert acting is not None, f"{kind} records name their side where they are made"
+        record = {"seq": self.seq, "turn": self.turn, "t": r6(self.env.now), "kind": kind,
+                  "side": acting, "unit": unit, "data": data,
+                  "visible_to": list(visible_to(kind, acting, data))}
+        self.sink.emit(record)
+        for watch in self.watchers:
+            watch(record)
         self.seq += 1
 
-    def note(self, key: str, value: Any = 1) -> None:
-        """Count a fact of the current turn (read by adjudication and next turn's views)."""
-        self.turn_log[key] = self.turn_log.get(key, 0) + value
-
-    def close_turn(self) -> None:
-        """Fold this turn's numeric notes into the run totals."""
-        for k, v in self.turn_log.items():
-            if isinstance(v, int | float):
-                self.totals[k] = self.totals.get(k, 0) + v
-
     def link_degraded(self, link_id: str) -> bool:
-        return self.links[link_id].degraded_until > self.now
+        return self.c2.links[link_id].degraded_until > self.now
 
     def rung_level(self, rung: str | None = None) -> int:
-        return self.rules.ladder.level(rung or self.rung)
+        return self.rules.ladder.level(rung or self.ladder.rung)
+
+    def distance(self, a: str, b: str) -> float:
+        """Sailing distance between zones; infinite when no route joins them."""
+        return self.dist.get((a, b), NO_ROUTE)
+
+
+NO_ROUTE = float("inf")  # distance between zones no route joins: never in range, never reached

@@ -1,100 +1,162 @@
-"""What each side knows: its facts, its view (fog of war) and Red's estimate of Blue.
+"""What each side knows: its facts, its observation (fog of war) and Red's estimate of Blue.
 
-Pure functions of a World at the start of a turn's orders phase; the kernel builds the views,
-controllers read them. Red's estimate joins its beliefs with what Blue's declared posture
-implies (response delay through consultation and C2, expected losses to anti-ship batteries).
+Pure functions of a World at the start of a turn's orders phase. Every value a team's
+observation holds comes from its own forces, from public acts, or from what the mechanics told
+it (detections, attribution, observed effects); the umpire's observation holds everything.
+``engine.testing.check_information`` holds logs and observations to this.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from engine.sim import decision
-from engine.sim.adjudication import kill_chain_probability, salvo_losses
-from engine.sim.controllers import Lazy, View
-from engine.sim.forces import c2
+from engine.sim.adjudication import (
+    delivery_probability,
+    kill_chain_probability,
+    link_loss_probability,
+    salvo_losses,
+)
+from engine.sim.forces import c2, isr
 from engine.sim.state import World, r6
-from engine.spec.rules import Rules
-from engine.spec.scenario import Scenario
+from engine.spec.types import Side, Team
 
 
-def nominal_isr_coverage(s: Scenario, r: Rules) -> float:
-    """Expected share of a turn with Blue ISR on station over Red's objective, from the posture
-    alone (what Red can infer from Blue's public decisions before it sees a sortie)."""
-    hours = 0.0
-    rate = r.adjudication.detection.sorties_per_aircraft["normal"]
-    for det in s.blue.isr.values():
-        if s.red.objective not in det.zones:
-            continue
-        base = s.theater.bases[det.base].zone
-        transit = s.distance(base, s.red.objective) / det.transit_kts
-        flown = det.aircraft * det.availability * (1 - det.weather_cancel_p) * (
-            1 - det.maintenance_cancel_p) * rate * (s.turns.hours / 24)
-        hours += flown * max(0.0, det.endurance_h - 2 * transit) / len(det.zones)
-    return min(1.0, hours / s.turns.hours)
+class Lazy(Mapping[str, Any]):
+    """A read-only mapping computed on first use (doctrine never reads the situation)."""
+
+    def __init__(self, make: Callable[[], Mapping[str, Any]]) -> None:
+        self._make: Callable[[], Mapping[str, Any]] | None = make
+        self._data: Mapping[str, Any] = {}
+
+    def _get(self) -> Mapping[str, Any]:
+        if self._make is not None:
+            self._data, self._make = self._make(), None
+        return self._data
+
+    def __getitem__(self, key: str) -> Any:
+        return self._get()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
 
 
-def side_facts(w: World, side: str) -> dict[str, float]:
-    """The numbers doctrine conditions and preconditions read (see rules.FACTS)."""
-    last = w.last_turn
+@dataclass(frozen=True)
+class Observation:
+    """What one side knows at the start of a turn: JSON-serialisable with :meth:`to_json`.
+    ``events`` are the records of the last turn this side was allowed to see."""
+
+    turn: int
+    side: Side
+    rung: str
+    rung_level: int
+    facts: Mapping[str, float]
+    situation: Mapping[str, Any]
+    estimate: decision.RedEstimate | None = None  # Red only: how it sees Blue
+    events: tuple[Mapping[str, Any], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"turn": self.turn, "side": self.side, "rung": self.rung,
+                "rung_level": self.rung_level, "facts": dict(self.facts),
+                "situation": _plain(self.situation),
+                "estimate": _plain(asdict(self.estimate)) if self.estimate else None,
+                "events": [dict(e) for e in self.events]}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def observe(w: World, side: Side, events: tuple[Mapping[str, Any], ...] = (),
+            known: Mapping[Team, dict[str, float]] | None = None) -> Observation:
+    """A side's observation: facts (``known`` when already made this turn), own situation, and
+    for Red its estimate of Blue."""
+    if side == "white":
+        facts = side_facts(w, "blue")
+        situation = Lazy(lambda: {"blue": blue_situation(w), "red": red_situation(w),
+                                  "truth": truth(w)})
+        return Observation(w.turn, side, w.ladder.rung, w.rung_level(), facts, situation,
+                           None, events)
+    facts = dict(known[side]) if known is not None else side_facts(w, side)
+    situation = Lazy(lambda: blue_situation(w) if side == "blue" else red_situation(w))
+    estimate = red_estimate(w) if side == "red" else None
+    return Observation(w.turn, side, w.ladder.rung, w.rung_level(), facts, situation,
+                       estimate, events)
+
+
+def side_facts(w: World, side: Team) -> dict[str, float]:
+    """The numbers doctrine conditions and preconditions read (see rules.FACTS), each from
+    what that side knows."""
+    blue = side == "blue"
+    lad, mind = w.ladder, w.mind
+    authority = any(w.littoral.authority.values())
+    requested = authority or any(w.littoral.pending.values())
     return {
         "turn": float(w.turn),
         "rung": float(w.rung_level()),
-        "red_tracks": float(fresh_tracks(w)) if side == "blue" else 0.0,
-        "incursions_seen": float(last.get("incursions_detected", 0)) if side == "blue" else 0.0,
-        "links_degraded": float(c2.degraded_count(w)) if side == "blue" else 0.0,
-        "authority": float(any(w.authority.values())),
-        "authority_requested": float(any(w.authority.values())
-                                     or any(w.authority_pending.values())),
-        "article5": float(w.article5_turn is not None),
-        "armed_attack": float(w.armed_attack_turn is not None),
-        "blue_isr_seen": float(last.get("isr_station_objective_h", 0.0)) if side == "red" else 0,
-        "red_gains": r6(w.red_gains),
+        "red_tracks": float(isr.fresh_tracks(w)) if blue else 0.0,
+        "incursions_seen": float(w.tally.last.get("incursions_detected", 0)) if blue else 0.0,
+        "links_degraded": float(len(c2.degraded_links(w)) if blue else len(_outages(w))),
+        "authority": float(authority if blue else mind.authority_seen),
+        "authority_requested": float(requested if blue else mind.authority_seen),
+        "article5": float(lad.article5_turn is not None),
+        "armed_attack": float((lad.known_turn if blue else lad.armed_attack_turn) is not None),
+        "blue_isr_seen": 0.0 if blue else r6(mind.isr_seen_h),
+        "red_gains": r6(lad.attributed_gains if blue else lad.gains_claimed),
     }
 
 
-def fresh_tracks(w: World) -> int:
-    oldest = w.env.now - w.hours
-    return len({g for node in w.tracks.values() for g, t in node.items()
-                if t.detected_t >= oldest})
-
-
-def make_view(w: World, side: str) -> View:
-    """A side's view: its facts, legal menu and own situation (never the other side's)."""
-    facts = w.facts.get(side) or side_facts(w, side)
-    menu_src = w.rules.actions.blue if side == "blue" else w.rules.actions.red
-    menu = tuple(a for a, act in sorted(menu_src.items())
-                 if all(decision.condition_holds(c, facts, w.rules.ladder.level)
-                        for c in act.preconditions))
-    situation = Lazy(lambda: blue_situation(w) if side == "blue" else red_situation(w))
-    estimate = red_estimate(w) if side == "red" else None
-    return View(w.turn, side, w.rung, menu, facts, situation, estimate)
+def _outages(w: World) -> list[str]:
+    """The links Red knows it took down and believes still down."""
+    return sorted(lid for lid, until in w.mind.known_outages.items() if until > w.now)
 
 
 def blue_situation(w: World) -> dict[str, Any]:
     return {
-        "isr_tempo": dict(w.isr_tempo), "readiness": dict(w.readiness),
-        "authority": dict(w.authority),
+        "isr_tempo": dict(w.isr.tempo), "readiness": dict(w.littoral.readiness),
+        "authority": dict(w.littoral.authority),
         "batteries": {f"{r}.{b}": {"site": s.site, "launchers": r6(s.launchers),
                                    "magazine": s.magazine}
-                      for (r, b), s in sorted(w.batteries.items())},
-        "links_degraded": sorted(lid for lid in w.links if w.link_degraded(lid)),
+                      for (r, b), s in sorted(w.littoral.batteries.items())},
+        "links_degraded": c2.degraded_links(w),
         "tracks": {g: {"zone": t.zone, "age_h": r6(w.now - t.detected_t)}
-                   for node in sorted(w.tracks) for g, t in sorted(w.tracks[node].items())},
+                   for node in sorted(w.isr.tracks)
+                   for g, t in sorted(w.isr.tracks[node].items())},
+        "armed_attack_known": w.ladder.known_turn is not None,
     }
 
 
 def red_situation(w: World) -> dict[str, Any]:
+    m = w.mind
     return {"groups": {g: {"zone": s.dest, "ships": r6(s.ships), "mission": s.mission}
-                       for g, s in sorted(w.groups.items())},
-            "beliefs": {k: r6(v) for k, v in sorted(w.beliefs.items())}}
+                       for g, s in sorted(w.red.groups.items())},
+            "beliefs": {"isr": r6(m.isr), "resolve": r6(m.resolve)},
+            "seen": {"readiness": dict(m.seen_readiness), "links_down": _outages(w),
+                     "authority": m.authority_seen, "isr_over_objective_h": r6(m.isr_seen_h)}}
+
+
+def truth(w: World) -> dict[str, Any]:
+    """What only the umpire sees: the threshold's truth and Red's real score."""
+    lad = w.ladder
+    return {"armed_attack_turn": lad.armed_attack_turn, "known_turn": lad.known_turn,
+            "article5_turn": lad.article5_turn, "red_gains": r6(lad.red_gains)}
 
 
 def red_estimate(w: World) -> decision.RedEstimate:
-    """Red's estimate of Blue: its beliefs plus what Blue's public posture implies."""
+    """Red's estimate of Blue: its beliefs plus what Blue's declared posture and the acts Red
+    has seen imply."""
     s, r = w.scenario, w.rules
     return decision.RedEstimate(
-        isr_coverage=w.beliefs["isr"], resolve=w.beliefs["resolve"],
+        isr_coverage=w.mind.isr, resolve=w.mind.resolve,
         attribution_p=r.adjudication.detection.attribution_p,
         response_delay_h=_response_delay(w), patience_h=r.red_model.patience,
         covered_domains=s.treaty.article5_domains,
@@ -103,35 +165,38 @@ def red_estimate(w: World) -> decision.RedEstimate:
 
 
 def _response_delay(w: World) -> float:
-    """Hours from Red's act to Blue's answer: consultation (unless authority is held) plus C2."""
+    """Hours from Red's act to Blue's answer: consultation (unless authority was announced)
+    plus C2 there and back, over the links Red knows are up."""
     s, table = w.scenario, w.rules.adjudication.c2
     c2cfg = s.blue.c2
     hq = next((reg.hq_node for _, reg in sorted(s.blue.littoral.items())), c2cfg.authority_node)
-    degraded = {lid for lid in w.links if w.link_degraded(lid)}
-    there = c2.expected_delay(s, table, w.routes, hq, c2cfg.authority_node, w.hours, degraded)
-    back = c2.expected_delay(s, table, w.routes, c2cfg.authority_node, hq, w.hours, degraded)
-    if any(w.authority.values()):
+    down = set(_outages(w))
+    there = c2.expected_delay(s, table, w.c2.routes, hq, c2cfg.authority_node, w.hours, down)
+    back = c2.expected_delay(s, table, w.c2.routes, c2cfg.authority_node, hq, w.hours, down)
+    if w.mind.authority_seen:
         return back
     return there + c2cfg.consultation_h * table.command_latency_factor[c2cfg.command] + back
 
 
 def _expected_loss_share(w: World) -> float:
-    """Hughes-model share of Red's navy lost to the anti-ship batteries in range of its goal."""
-    s = w.scenario
+    """Hughes-model share of Red's navy lost to the declared anti-ship batteries in range of
+    its goal, at the readiness Red has seen."""
+    s, table = w.scenario, w.rules.adjudication
     navy = [(gid, g) for gid, g in sorted(s.red.groups.items()) if g.kind == "navy"]
-    ships = sum(w.groups[gid].ships for gid, _ in navy)
+    ships = sum(w.red.groups[gid].ships for gid, _ in navy)
     if not navy or ships <= 0:
         return 0.0
     g = navy[0][1]
     shooters, offense = 0.0, 0.0
-    for (rid, _), b in sorted(w.batteries.items()):
-        reg = s.blue.littoral[rid]
-        if reg.anti_ship and w.dist.get((b.site, s.red.objective), 1e9) <= reg.range_nm:
-            shooters += b.launchers * w.rules.adjudication.littoral.ready_share[w.readiness[rid]]
-            offense = reg.missiles_per_launcher * reg.p_hit
+    for rid, reg in sorted(s.blue.littoral.items()):
+        for _, bat in sorted(reg.batteries.items()):
+            if reg.anti_ship and w.distance(bat.site, s.red.objective) <= reg.range_nm:
+                ready = table.littoral.ready_share[w.mind.seen_readiness[rid]]
+                shooters += bat.launchers * ready
+                offense = reg.missiles_per_launcher * reg.p_hit
     # Hughes' scouting term is the kill chain short of the hit: Blue must find Red (its ISR, as
     # Red believes it) and pass the track to the batteries (the route's delivery chance)
-    scouting = kill_chain_probability(p_detect=w.beliefs["isr"], p_communicate=_delivery(w),
+    scouting = kill_chain_probability(p_detect=w.mind.isr, p_communicate=_delivery(w),
                                       p_hit=1.0)
     lost = salvo_losses(shooters=shooters, offense=offense, targets=ships,
                         defense=g.interceptors_per_ship * g.p_intercept,
@@ -140,18 +205,17 @@ def _expected_loss_share(w: World) -> float:
 
 
 def _delivery(w: World) -> float:
-    """Chance a track report reaches the first littoral regiment's HQ from its ISR."""
+    """Chance a track report reaches the first littoral regiment's HQ from its ISR, over the
+    links Red believes are up or down."""
     s = w.scenario
     reg = next((r for _, r in sorted(s.blue.littoral.items())), None)
     det = next((d for _, d in sorted(s.blue.isr.items())), None)
     if reg is None or det is None:
         return 1.0
-    route = w.routes.get((det.report_node, reg.hq_node))
+    route = w.c2.routes.get((det.report_node, reg.hq_node))
     if route is None:
         return 0.0
-    table, p = w.rules.adjudication.c2, 1.0
-    for lid in route:
-        loss = s.blue.c2.links[lid].loss_p + (table.degraded_loss_add
-                                              if w.link_degraded(lid) else 0.0)
-        p *= 1 - min(1.0, loss)
-    return p
+    down, add = set(_outages(w)), w.rules.adjudication.c2.degraded_loss_add
+    return delivery_probability(losses=[
+        link_loss_probability(loss_p=s.blue.c2.links[lid].loss_p, degraded=lid in down,
+                              degraded_add=add) for lid in route])

@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from engine.errors import ReferenceProblems
-from engine.sim.controllers import Order
+from engine.spec.order import Order
 from engine.spec.rules import Rules, param_problems
 from engine.spec.scenario import Count, Frozen, Id
 

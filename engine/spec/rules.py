@@ -29,12 +29,13 @@ FACTS: dict[str, str] = {
     "red_tracks": "Red groups Blue holds a fresh track on",
     "incursions_seen": "Red incursions into claimed zones Blue detected last turn",
     "links_degraded": "C2 links currently degraded",
-    "authority": "1 when engagement authority is held, else 0",
+    "authority": "1 when engagement authority is held (Red: announced), else 0",
     "authority_requested": "1 when engagement authority is held or has been asked for, else 0",
     "article5": "1 once Article V has been invoked, else 0",
-    "armed_attack": "1 once Red has crossed the armed-attack threshold, else 0",
+    "armed_attack": "1 once the side knows of an armed attack (Red: it ordered one; Blue: "
+                    "detected or its effects landed), else 0",
     "blue_isr_seen": "hours of Blue ISR on station over Red's objective last turn",
-    "red_gains": "Red's accumulated gains",
+    "red_gains": "Red's gains as the side knows them (Red: claimed; Blue: attributed)",
 }
 _CONDITION = re.compile(r"^\s*([a-z_0-9]+)\s*(>=|<=|==|!=|>|<)\s*([A-Za-z0-9_.-]+)\s*$")
 

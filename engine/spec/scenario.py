@@ -8,6 +8,7 @@ Force elements are keyed by id so that a sweep can address any number by a dotte
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -294,7 +295,7 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
     zones, nodes = s.theater.zones, s.blue.c2.nodes
     out: list[tuple[str, str]] = []
 
-    def need(path: str, value: str, table: dict, what: str) -> None:
+    def need(path: str, value: str, table: Mapping[str, object], what: str) -> None:
         if value not in table:
             known = ", ".join(sorted(table)) or "none defined"
             out.append((path, f"unknown {what} '{value}' (known: {known})"))

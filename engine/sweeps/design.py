@@ -49,6 +49,8 @@ def parse_lhs(items: list[str]) -> dict[str, tuple[float, float]]:
     for item in items:
         path, sep, raw = item.partition("=")
         lo, colon, hi = raw.partition(":")
+        lo_v: int | float | str | None
+        hi_v: int | float | str | None
         try:
             lo_v, hi_v = _scalar(lo), _scalar(hi)
         except EngineError:
@@ -103,7 +105,7 @@ def latin_hypercube(ranges: dict[str, tuple[float, float]], samples: int,
 def cells(scenarios: list[Scenario], points: list[dict[str, Value]],
           option: str = "--vary") -> list[Cell]:
     """Scenario-major list of cells; every point is checked against every scenario."""
-    out = []
+    out: list[Cell] = []
     for si, s in enumerate(scenarios):
         for values in points:
             check_values(s, values, option)

@@ -32,8 +32,9 @@ import pyarrow.parquet as pq
 
 from engine import __version__
 from engine.errors import EngineError, Problem
-from engine.sim.controllers import Order, Scripted
+from engine.sim.controllers import Scripted
 from engine.sim.kernel import run
+from engine.spec.order import Order
 from engine.spec.rules import Rules
 from engine.spec.scenario import Scenario, with_values
 from engine.sweeps.design import Cell, cells, grid, latin_hypercube
@@ -43,7 +44,7 @@ SWEEP_FORMAT = "wargame-sweep/1"
 CHUNK_ROWS = 5000
 
 OUTCOME_FIELDS: list[tuple[str, pa.DataType]] = [
-    ("deterrence_held", pa.bool_()), ("failure_turn", pa.int64()),
+    ("deterrence_held", pa.bool_()), ("failure_turn", pa.int64()), ("known_turn", pa.int64()),
     ("article5_turn", pa.int64()), ("highest_rung", pa.string()),
     ("highest_level", pa.int64()), ("turns_played", pa.int64()),
     ("red_gains", pa.float64()), ("red_losses", pa.float64()), ("blue_losses", pa.float64()),
@@ -341,6 +342,7 @@ def build_spec(scenarios: Any, *, vary: dict[str, list] | None = None, design: s
     if not models:
         raise _bad("SCENARIO", "name at least one scenario")
     rule_set = rules if isinstance(rules, Rules) else load_rules(rules or models[0].rules)
+    info: dict[str, object]
     if design == "grid":
         points, info = grid(vary or {}), {"kind": "grid", "vary": vary or {}}
     elif design == "lhs":

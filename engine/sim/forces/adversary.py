@@ -1,81 +1,145 @@
 """Red, the abstract adversary: surface groups moving between zones, incursions, cyber and
-counterspace attacks, and strikes once past the armed-attack threshold."""
+counterspace attacks, and strikes once past the armed-attack threshold. Writes ``World.red``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
+from typing import Any
 
-from engine.sim.forces import c2, littoral
-from engine.sim.state import BLUE, RED, GroupState, World, r6
+import simpy
+
+from engine.sim import beliefs, escalation
+from engine.sim.forces import c2, isr, littoral
+from engine.sim.state import GroupState, World, r6
 from engine.spec.rules import Action
+from engine.spec.types import GroupKind, Mission
 
-# which kinds of group each movement effect sends to the objective
-MOVERS = {
+# which kinds of group each movement effect sends to the objective (a rule of the game: coast
+# guard patrols; militia joins incursions; the navy sails only to strike)
+MOVERS: Mapping[str, tuple[GroupKind, ...]] = {
     "patrol": ("coast_guard",),
     "incursion": ("coast_guard", "militia"),
     "strike": ("coast_guard", "militia", "navy"),
 }
+# Red's cyber and counterspace attacks land at a uniform time in the first part of the turn
+ATTACK_WINDOW_SHARE = 0.5
 
 
 def setup(w: World) -> None:
     for gid, g in sorted(w.scenario.red.groups.items()):
-        w.groups[gid] = GroupState(g.home, g.home, 0.0, float(g.ships))
+        w.red.groups[gid] = GroupState(g.home, g.home, 0.0, float(g.ships))
 
 
-def execute(w: World, action_id: str, action: Action, params: dict[str, str]) -> None:
-    """Start the simpy processes that carry out one Red order."""
-    effect = action.effect
+def unable(w: World, effect: str) -> str | None:
+    """Why Red's forces cannot carry out ``effect`` now, or None when they can."""
+    s = w.scenario
     if effect in MOVERS:
-        for gid, g in sorted(w.scenario.red.groups.items()):
-            if g.kind in MOVERS[effect]:
-                move(w, gid, w.scenario.red.objective, effect)
-    elif effect == "stand_down":
-        for gid, g in sorted(w.scenario.red.groups.items()):
-            move(w, gid, g.home, "home")
-    elif effect == "cyber_attack":
-        for uid in sorted(w.scenario.red.cyber):
-            w.env.process(_cyber(w, uid, params.get("link") or _cyber_target(w)))
-    elif effect == "counterspace_attack":
-        destructive = w.rung_level(action.signals) >= w.rung_level(
-            w.rules.ladder.armed_attack_threshold)
-        for uid in sorted(w.scenario.red.counterspace):
-            w.env.process(_counterspace(w, uid, destructive))
+        kinds = MOVERS[effect]
+        if not any(s.red.groups[g].kind in kinds and st.ships > 0
+                   for g, st in sorted(w.red.groups.items())):
+            return f"no Red group of kind {', '.join(kinds)} is left to {effect}"
+    elif effect == "cyber_attack" and not s.red.cyber:
+        return "the scenario gives Red no cyber unit"
+    elif effect == "cyber_attack" and not s.blue.c2.links:
+        return "Blue has no C2 link to attack"
+    elif effect == "counterspace_attack" and not s.red.counterspace:
+        return "the scenario gives Red no counterspace unit"
+    return None
 
 
-def move(w: World, gid: str, dest: str, mission: str) -> None:
+# ---- the effects of Red's orders -------------------------------------------------------------
+
+def move_to_objective(w: World, action: Action, params: Mapping[str, str | None]) -> None:
+    """Send every group of the effect's kinds to Red's objective."""
+    mission: Mission = action.effect  # type: ignore[assignment]  # a MOVERS key
+    for gid, g in sorted(w.scenario.red.groups.items()):
+        if g.kind in MOVERS[action.effect]:
+            move(w, gid, w.scenario.red.objective, mission)
+
+
+def stand_down(w: World, action: Action, params: Mapping[str, str | None]) -> None:
+    for gid, g in sorted(w.scenario.red.groups.items()):
+        move(w, gid, g.home, "home")
+
+
+def cyber_attack(w: World, action: Action, params: Mapping[str, str | None]) -> None:
+    target = params.get("link") or _cyber_target(w)
+    for uid in sorted(w.scenario.red.cyber):
+        w.env.process(_cyber(w, uid, target))
+
+
+def counterspace_attack(w: World, action: Action, params: Mapping[str, str | None]) -> None:
+    destructive = w.rung_level(action.signals) >= w.rung_level(
+        w.rules.ladder.armed_attack_threshold)
+    for uid in sorted(w.scenario.red.counterspace):
+        w.env.process(_counterspace(w, uid, destructive))
+
+
+# ---- movement --------------------------------------------------------------------------------
+
+def move(w: World, gid: str, dest: str, mission: Mission) -> None:
     """Send a group toward a zone; arrival in a Blue-claimed or disputed zone is an incursion."""
-    state = w.groups[gid]
+    state = w.red.groups[gid]
     if state.ships <= 0 or (state.dest == dest and state.mission == mission):
         return
-    origin = state.dest if state.arrive_t <= w.now else state.zone
-    hours = w.dist.get((origin, dest), 0.0) / w.scenario.red.groups[gid].speed_kts
+    arrived = state.arrive_t <= w.now
+    origin = state.dest if arrived else state.zone
+    if state.dest == dest and arrived:
+        state.mission = mission  # a new task where it already is: not a new incursion
+        w.emit("red.move", gid, {"from": dest, "to": dest, "mission": mission,
+                                 "eta_h": r6(w.now)})
+        return
+    if dest != state.dest:
+        w.red.incursion_t.pop(gid, None)  # leaving: the old incursion's clock stops
+    hours = w.distance(origin, dest) / w.scenario.red.groups[gid].speed_kts
     state.zone, state.dest, state.arrive_t, state.mission = origin, dest, w.now + hours, mission
     state.leg += 1
-    w.emit("red.move", "red", gid, {"from": origin, "to": dest, "mission": mission,
-                                    "eta_h": r6(state.arrive_t)}, RED)
+    w.emit("red.move", gid, {"from": origin, "to": dest, "mission": mission,
+                             "eta_h": r6(state.arrive_t)})
+    isr.group_entering(w, gid, dest, state.arrive_t)
     w.env.process(_arrive(w, gid, state.leg, state.arrive_t))
 
 
-def _arrive(w: World, gid: str, leg: int, at: float) -> Generator:
+def _arrive(w: World, gid: str, leg: int, at: float) -> Generator[simpy.Event, Any, None]:
     yield w.env.timeout(at - w.now)
-    state = w.groups[gid]
+    state = w.red.groups[gid]
     if state.leg != leg:
         return  # re-ordered on the way
     dest = state.dest
     state.zone = dest
     claimed = w.scenario.theater.zones[dest].claimed_by in ("blue", "disputed")
     if claimed and state.mission != "home":
-        w.incursion_t.setdefault(gid, w.now)
-        w.note("incursions")
-        w.emit("red.incursion", "red", gid, {"zone": dest, "mission": state.mission}, RED)
+        w.red.incursion_t.setdefault(gid, w.now)
+        w.tally.add("incursions")
+        w.emit("red.incursion", gid, {"zone": dest, "mission": state.mission})
         if state.mission == "strike" and w.scenario.red.groups[gid].kind == "navy":
             littoral.struck(w, gid)
 
 
+def first_seen(w: World, gid: str) -> float | None:
+    """Blue detected a group: when its current incursion began (once per incursion)."""
+    return w.red.incursion_t.pop(gid, None)
+
+
+def take_losses(w: World, gid: str, ships: float) -> None:
+    w.red.groups[gid].ships -= ships
+
+
+def watches(w: World, zone: str) -> bool:
+    """Whether Red sees what flies over ``zone``: its objective, or where a group of it is."""
+    if zone == w.scenario.red.objective:
+        return True
+    return any(g.dest == zone and g.arrive_t <= w.now and g.ships > 0
+               for g in w.red.groups.values())
+
+
+# ---- cyber and counterspace ------------------------------------------------------------------
+
 def _cyber_target(w: World) -> str | None:
     """The link most C2 routes depend on (ties by id): the one whose loss hurts most."""
     use: dict[str, int] = {}
-    for path in w.routes.values():
+    for path in w.c2.routes.values():
         for lid in path:
             use[lid] = use.get(lid, 0) + 1
     if not use:
@@ -83,36 +147,35 @@ def _cyber_target(w: World) -> str | None:
     return max(sorted(use), key=lambda lid: use[lid])
 
 
-def _cyber(w: World, uid: str, link: str | None) -> Generator:
+def _cyber(w: World, uid: str, link: str | None) -> Generator[simpy.Event, Any, None]:
     unit = w.scenario.red.cyber[uid]
     rng = w.rng(f"cyber.{uid}")
-    yield w.env.timeout(float(rng.uniform(0, w.hours / 2)))
+    yield w.env.timeout(float(rng.uniform(0, w.hours * ATTACK_WINDOW_SHARE)))
     if link is None:
         return
-    hardened = w.links[link].hardened
+    hardened = w.c2.links[link].hardened
     p = unit.p_success * (w.rules.adjudication.cyber.hardened_success_factor if hardened else 1)
     u = float(rng.random())
-    w.emit("red.cyber.attack", "red", uid, {"link": link, "hardened": hardened, "p_success": r6(p),
-                                            "draw": r6(u), "success": u < p}, RED)
+    w.emit("red.cyber.attack", uid, {"link": link, "hardened": hardened, "p_success": r6(p),
+                                     "draw": r6(u), "success": u < p})
     if u < p:
-        w.note("cyber_hits")
-        c2.degrade(w, link, unit.effect_h, f"cyber attack by {uid}")
+        w.tally.add("cyber_hits")
+        until = c2.degrade(w, link, unit.effect_h)
+        beliefs.caused_outage(w, link, until)
 
 
-def _counterspace(w: World, uid: str, destructive: bool) -> Generator:
+def _counterspace(w: World, uid: str, destructive: bool) -> Generator[simpy.Event, Any, None]:
     unit = w.scenario.red.counterspace[uid]
     rng = w.rng(f"counterspace.{uid}")
-    yield w.env.timeout(float(rng.uniform(0, w.hours / 2)))
+    yield w.env.timeout(float(rng.uniform(0, w.hours * ATTACK_WINDOW_SHARE)))
     u = float(rng.random())
     hit = u < unit.p_success
-    w.emit("red.counterspace.attack", "red", uid, {
+    w.emit("red.counterspace.attack", uid, {
         "destructive": destructive, "p_success": unit.p_success, "draw": r6(u),
-        "success": hit}, RED)
+        "success": hit})
     if not hit:
         return
     hours = unit.effect_h * (w.rules.adjudication.destructive_space_factor if destructive else 1)
-    w.space_degraded_until = max(w.space_degraded_until, w.now + hours)
-    w.emit("space.degraded", "blue", uid, {"until_h": r6(w.now + hours)}, BLUE)
-    for lid, link in sorted(w.scenario.blue.c2.links.items()):
-        if link.via_space:
-            c2.degrade(w, lid, hours, f"counterspace attack by {uid}")
+    c2.degrade_space(w, hours)
+    if destructive:
+        escalation.blue_learns(w, "effects", "space")  # satellites destroyed: it is evident

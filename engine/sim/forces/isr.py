@@ -1,60 +1,86 @@
-"""ISR detachments (e.g. MQ-9s at Kanoya) as simpy processes, and the random-search detection
-they and organic sensors share.
+"""ISR detachments (e.g. MQ-9s at Kanoya) as simpy processes, the search they and organic
+sensors share, and Blue's picture of Red (tracks). Writes ``World.isr`` only.
 
-One process per aircraft loops: availability, weather and maintenance checks, launch, transit,
-time on station searching a zone, return and turnaround. Search uses the Koopman random-search
-hazard h = W·v/A per hour against each Red group present: one uniform draw u decides detection
-(u < 1 - exp(-h·T)) and, by inverting the same law, when it happens (t = -ln(1-u)/h). Under the
-rules' "exhaustive" law the chance is min(1, h·T) and the time u/h.
+One process per aircraft loops: availability, weather, maintenance and space-link checks,
+launch, transit, time on station searching a zone, return and turnaround. A detachment flies
+``sorties_per_aircraft`` sorties per aircraft per day at its tempo, whatever the turn length.
+Search draws once per Red group present with the law of ``adjudication.search_probability``;
+the same draw gives the time of detection (``adjudication.detection_time``). A group that enters
+a zone while a search is under way there is searched for the rest of that window.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
+from typing import Any
 
-from engine.sim.adjudication import hazard_rate
-from engine.sim.forces import c2
-from engine.sim.state import BLUE, BOTH, Track, World, r6
+import numpy as np
+import simpy
+
+from engine.sim import escalation
+from engine.sim.adjudication import detection_time, hazard_rate, search_probability
+from engine.sim.forces import adversary, c2
+from engine.sim.state import Track, Window, World, r6
+from engine.spec.types import Tempo
+
+HOURS_PER_DAY = 24.0  # sorties_per_aircraft is a daily rate (rules: adjudication.detection)
 
 
-def start(w: World) -> None:
-    """One process per aircraft of every detachment, in sorted order."""
+def setup(w: World) -> None:
+    """Tempo, empty tracks, and one process per aircraft of every detachment in sorted order."""
+    for node in w.scenario.blue.c2.nodes:
+        w.isr.tracks[node] = {}
     for det_id, det in sorted(w.scenario.blue.isr.items()):
-        w.isr_tempo[det_id] = "normal"
+        w.isr.tempo[det_id] = "normal"
         for k in range(det.aircraft):
             w.env.process(_aircraft(w, det_id, k))
 
 
-def _aircraft(w: World, det_id: str, k: int) -> Generator:
+def set_tempo(w: World, level: Tempo) -> None:
+    """Every detachment flies at ``level`` from its next sortie on."""
+    for det in sorted(w.isr.tempo):
+        w.isr.tempo[det] = level
+
+
+def listen(w: World, node: str, listener: Callable[[], None]) -> None:
+    """Call ``listener`` whenever a track reaches ``node``."""
+    w.isr.listeners.setdefault(node, []).append(listener)
+
+
+def sortie_cycle_h(rate_per_day: float) -> float:
+    """Hours between one aircraft's launches at a daily sortie rate."""
+    return HOURS_PER_DAY / rate_per_day if rate_per_day > 0 else HOURS_PER_DAY
+
+
+def _aircraft(w: World, det_id: str, k: int) -> Generator[simpy.Event, Any, None]:
     det = w.scenario.blue.isr[det_id]
     s, table, env = w.scenario, w.rules.adjudication, w.env
     rng = w.rng(f"isr.{det_id}.{k}")
     base_zone = s.theater.bases[det.base].zone
     unit = f"{det_id}.{k + 1}"
-    # per-zone constants, computed once: transit time, time on station, search hazard
-    legs = {z: (w.dist[(base_zone, z)] / det.transit_kts,
+    # per-zone constants, computed once: transit time and search hazard
+    legs = {z: (w.distance(base_zone, z) / det.transit_kts,
                 hazard_rate(sweep_width=det.sweep_width_nm, speed=det.search_kts,
                             area=s.theater.zones[z].area_nm2)) for z in det.zones}
     sorties_per = table.detection.sorties_per_aircraft
-    objective = s.red.objective
-    # stagger aircraft over the day so a detachment is not all airborne at once
-    yield env.timeout(w.hours * k / max(1, det.aircraft))
+    # stagger aircraft over a day so a detachment is not all airborne at once
+    yield env.timeout(HOURS_PER_DAY * k / max(1, det.aircraft))
     sortie = 0
     while True:
-        rate = sorties_per[w.isr_tempo[det_id]]
-        cycle = w.hours / rate if rate > 0 else w.hours
-        u_avail, u_weather, u_maint, u_space = rng.random(4)
-        p_space = table.cyber.space_isr_penalty if w.space_degraded_until > env.now else 0.0
-        reason = ("unavailable" if rate == 0 or u_avail >= det.availability else
-                  "weather" if u_weather < det.weather_cancel_p else
-                  "maintenance" if u_maint < det.maintenance_cancel_p else
-                  "space link lost" if u_space < p_space else "")
+        rate = sorties_per[w.isr.tempo[det_id]]
+        cycle = sortie_cycle_h(rate)
+        draws = rng.random(4)
+        p_space = table.cyber.space_isr_penalty if w.c2.space_degraded_until > env.now else 0.0
+        reason = _cancelled(rate, det.availability, det.weather_cancel_p,
+                            det.maintenance_cancel_p, p_space, draws)
         if reason:
             if rate > 0 and w.recording:
-                w.emit("isr.sortie.cancel", "blue", unit, {
-                    "reason": reason, "p_available": det.availability, "draw": r6(u_avail),
-                    "p_weather": det.weather_cancel_p, "draw_weather": r6(u_weather)}, BLUE)
+                w.emit("isr.sortie.cancel", unit, {
+                    "reason": reason, "p_available": det.availability, "draw": r6(draws[0]),
+                    "p_weather": det.weather_cancel_p, "draw_weather": r6(draws[1]),
+                    "p_maintenance": det.maintenance_cancel_p,
+                    "draw_maintenance": r6(draws[2]), "p_space_loss": p_space,
+                    "draw_space": r6(draws[3])})
             yield env.timeout(cycle)
             continue
         zone = det.zones[sortie % len(det.zones)]
@@ -62,77 +88,123 @@ def _aircraft(w: World, det_id: str, k: int) -> Generator:
         transit, hazard = legs[zone]
         on_station = max(0.0, det.endurance_h - 2 * transit)
         if w.recording:  # the whole sortie's timeline is known at launch
-            w.emit("isr.sortie.launch", "blue", unit, {
+            w.emit("isr.sortie.launch", unit, {
                 "zone": zone, "transit_h": r6(transit), "on_station_h": r6(on_station),
-                "lands_at_h": r6(env.now + 2 * transit + on_station)}, BLUE)
+                "lands_at_h": r6(env.now + 2 * transit + on_station)})
         yield env.timeout(transit)
-        if w.recording:
-            w.emit("isr.on_station", "blue", unit, {"zone": zone}, BOTH)
-        w.note("isr_station_h", on_station)
-        if zone == objective:
-            w.note("isr_station_objective_h", on_station)
+        _on_station(w, unit, zone, on_station)
         yield from search(w, unit, det.report_node, zone, hazard, on_station, rng)
         # the flight home and the turnaround are one wait: nothing can happen to it meanwhile
         yield env.timeout(transit + max(det.turnaround_h, cycle - det.endurance_h))
 
 
-def search(w: World, unit: str, node: str, zone: str, hazard: float,
-           hours: float, rng) -> Generator:
-    """Search a zone for `hours`: draw once per Red group present, then wait out the window,
-    stopping at each detection time to report it."""
-    start = w.env.now
-    found: list[tuple[float, str]] = []
-    for gid, g in sorted(w.groups.items()):
-        if g.dest != zone or g.ships <= 0:
-            continue
-        begin = max(start, g.arrive_t)
-        exposure = start + hours - begin
-        if exposure <= 0:
-            continue
-        exhaustive = w.rules.adjudication.detection.law == "exhaustive"
-        p = min(1.0, hazard * exposure) if exhaustive else 1 - math.exp(-hazard * exposure)
-        u = rng.random()
-        hit = u < p
-        if w.recording:
-            w.emit("isr.search", "blue", unit, {
-                "zone": zone, "group": gid, "hazard_per_h": r6(hazard), "hours": r6(exposure),
-                "p_detect": r6(p), "draw": r6(u), "detected": hit}, BLUE)
-        if hit:  # when: the same draw through the inverse of the law's time distribution
-            when = u / hazard if exhaustive else -math.log1p(-u) / hazard
-            found.append((begin - start + when, gid))
-    if not found:
-        yield w.env.timeout(hours)
-        return
-    elapsed = 0.0
-    for offset, gid in sorted(found):
-        yield w.env.timeout(offset - elapsed)
-        elapsed = offset
-        if w.groups[gid].dest == zone:  # it may have been ordered away since the draw
-            detect(w, unit, node, gid, zone)
-    yield w.env.timeout(max(0.0, hours - elapsed))
+def _cancelled(rate: float, p_available: float, p_weather: float, p_maintenance: float,
+               p_space: float, draws: np.ndarray) -> str:
+    """Why a sortie does not fly, or "" when it does (one draw per cause, in this order)."""
+    u_avail, u_weather, u_maint, u_space = draws
+    if rate == 0 or u_avail >= p_available:
+        return "unavailable"
+    if u_weather < p_weather:
+        return "weather"
+    if u_maint < p_maintenance:
+        return "maintenance"
+    return "space link lost" if u_space < p_space else ""
 
 
-def detect(w: World, unit: str, node: str, gid: str, zone: str) -> None:
-    """A detection: record it, note time-to-detection, and send the track report over C2."""
-    w.note("detections")
-    first = w.incursion_t.pop(gid, None)
-    if first is not None:
-        w.note("detect_delay_h", w.now - first)
-        w.note("incursions_detected")
+def _on_station(w: World, unit: str, zone: str, hours: float) -> None:
+    """An aircraft arrives on station: Red sees it over its objective or over its groups."""
+    seen = adversary.watches(w, zone)
+    w.tally.add("isr_station_h", hours)
+    if zone == w.scenario.red.objective:
+        w.tally.add("isr_station_objective_h", hours)
+    if seen:
+        w.tally.add("isr_seen_by_red_h", hours)
     if w.recording:
-        data = {"group": gid, "zone": zone}
-        if first is not None:
-            data["since_incursion_h"] = r6(w.now - first)
-        w.emit("isr.detect", "blue", unit, data, BLUE)
-    w.turn_log.setdefault("detected_groups", set()).add(gid)
+        w.emit("isr.on_station", unit, {"zone": zone, "seen_by_red": seen})
+
+
+def search(w: World, unit: str, node: str, zone: str, hazard: float, hours: float,
+           rng: np.random.Generator) -> Generator[simpy.Event, Any, None]:
+    """Search a zone for ``hours``: draw once per Red group present or on its way, then wait
+    out the window, stopping at each detection time to report it. Groups that enter the zone
+    later are searched by :func:`group_entering` while the window is open."""
+    start = w.env.now
+    window = Window(unit, node, hazard, start + hours, rng)
+    w.isr.windows.setdefault(zone, []).append(window)
+    found = []
+    for gid, g in sorted(w.red.groups.items()):
+        if g.dest == zone and g.ships > 0:
+            hit = _draw(w, window, zone, gid, max(start, g.arrive_t))
+            if hit is not None:
+                found.append((hit[0], gid, hit[1], hit[2]))
+    elapsed = 0.0
+    for at, gid, p, u in sorted(found):
+        yield w.env.timeout(at - start - elapsed)
+        elapsed = at - start
+        if w.red.groups[gid].dest == zone:  # it may have been ordered away since the draw
+            detect(w, unit, node, gid, zone, p, u)
+    yield w.env.timeout(max(0.0, hours - elapsed))
+    w.isr.windows[zone].remove(window)
+
+
+def group_entering(w: World, gid: str, zone: str, arrive_t: float) -> None:
+    """A Red group was ordered into ``zone``: every search open there draws for it over the
+    part of its window after the group arrives."""
+    for window in list(w.isr.windows.get(zone, ())):
+        hit = _draw(w, window, zone, gid, max(w.now, arrive_t))
+        if hit is not None:
+            w.env.process(_late_detection(w, window, gid, zone, hit))
+
+
+def _draw(w: World, window: Window, zone: str, gid: str,
+          begin: float) -> tuple[float, float, float] | None:
+    """One search draw against one group from ``begin`` to the window's end: the time of the
+    detection with the probability and draw that decided it, or None. The search record is
+    the umpire's (a miss would tell Blue where an unseen group is going); Blue sees the draw
+    in its detection."""
+    exposure = window.end - begin
+    if exposure <= 0:
+        return None
+    law = w.rules.adjudication.detection.law
+    p = search_probability(hazard=window.hazard, hours=exposure, law=law)
+    u = float(window.rng.random())
+    hit = u < p
+    if w.recording:
+        w.emit("isr.search", window.unit, {
+            "zone": zone, "group": gid, "law": law, "hazard_per_h": r6(window.hazard),
+            "hours": r6(exposure), "p_detect": r6(p), "draw": r6(u), "detected": hit})
+    if not hit:
+        return None
+    return begin + detection_time(draw=u, hazard=window.hazard, law=law), p, u
+
+
+def _late_detection(w: World, window: Window, gid: str, zone: str,
+                    at: tuple[float, float, float]) -> Generator[simpy.Event, Any, None]:
+    yield w.env.timeout(at[0] - w.now)
+    if w.red.groups[gid].dest == zone:
+        detect(w, window.unit, window.node, gid, zone, at[1], at[2])
+
+
+def detect(w: World, unit: str, node: str, gid: str, zone: str, p: float, u: float) -> None:
+    """A detection: record it, tell Red's incursion clock, and send the track report."""
+    w.tally.add("detections")
+    since = adversary.first_seen(w, gid)
+    if since is not None:
+        w.tally.add("detect_delay_h", w.now - since)
+        w.tally.add("incursions_detected")
+    if w.recording:
+        w.emit("isr.detect", unit, {"group": gid, "zone": zone, "p_detect": r6(p),
+                                    "draw": r6(u)})
+    w.tally.detected.add(gid)
+    escalation.on_detection(w, gid)
     t = w.now
-    w.tracks[node][gid] = Track(zone, t)
-    _notify(w, node)
+    _store(w, node, gid, zone, t)
     for dst in report_destinations(w, node):
-        share_ok = _shared(w, node, dst)
-        if share_ok:
-            c2.send(w, node, dst, "track", {"group": gid, "zone": zone},
-                    _store_track(w, dst, gid, zone, t))
+        if c2.shared(w, node, dst):
+            def deliver(_lat: float, dst: str = dst) -> None:
+                _store(w, dst, gid, zone, t)
+
+            c2.send(w, node, dst, "track", {"group": gid, "zone": zone}, deliver)
 
 
 def report_destinations(w: World, node: str) -> list[str]:
@@ -142,28 +214,17 @@ def report_destinations(w: World, node: str) -> list[str]:
     return sorted(dsts - {node})
 
 
-def _shared(w: World, src: str, dst: str) -> bool:
-    """A report crossing between nations is shared with the intelligence-sharing probability."""
-    nodes = w.scenario.blue.c2.nodes
-    if nodes[src].nation == nodes[dst].nation:
-        return True
-    p = w.scenario.blue.c2.intel_sharing
-    u = float(w.rng(f"c2.share.{src}").random())
-    if u >= p:
-        w.emit("c2.share.withheld", "blue", src, {"to": dst, "p_share": p, "draw": r6(u)}, BLUE)
-        return False
-    return True
+def _store(w: World, node: str, gid: str, zone: str, t: float) -> None:
+    """Keep the newer of two reports on a group at a node, and tell the node's listeners."""
+    old = w.isr.tracks[node].get(gid)
+    if old is None or old.detected_t <= t:
+        w.isr.tracks[node][gid] = Track(zone, t)
+        for listener in w.isr.listeners.get(node, ()):
+            listener()
 
 
-def _store_track(w: World, node: str, gid: str, zone: str, t: float):
-    def store(_latency: float) -> None:
-        old = w.tracks[node].get(gid)
-        if old is None or old.detected_t <= t:
-            w.tracks[node][gid] = Track(zone, t)
-            _notify(w, node)
-    return store
-
-
-def _notify(w: World, node: str) -> None:
-    for listener in w.track_listeners.get(node, ()):
-        listener()
+def fresh_tracks(w: World) -> int:
+    """Red groups on which some Blue node holds a track younger than one turn."""
+    oldest = w.now - w.hours
+    return len({g for node in w.isr.tracks.values() for g, t in node.items()
+                if t.detected_t >= oldest})

@@ -1,81 +1,124 @@
 """The littoral regiment: batteries at island sites, readiness, displacement, organic sensors,
-engagement authority over C2, and anti-ship salvos.
+engagement authority over C2, and anti-ship salvos. Writes ``World.littoral`` only.
 
-A battery fires only when (1) Red has crossed the armed-attack threshold, (2) its regiment holds
-engagement authority received over C2, (3) its regiment's HQ holds a track on a Red surface group
-no older than ``track_max_age_h``, (4) the target's zone is within range, and (5) it is ready.
+A battery fires only when (1) Blue knows of an armed attack (it was detected or its effects
+landed), (2) its regiment holds engagement authority received over C2, (3) its regiment's HQ
+holds a track on a Red surface group no older than ``track_max_age_h``, (4) the target's zone is
+within range, and (5) it is ready.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import math
+from collections.abc import Generator, Mapping
+from functools import partial
+from typing import Any
 
-from engine.sim.adjudication import hazard_rate, salvo_losses, stochastic_salvo_losses
-from engine.sim.forces import c2, isr
-from engine.sim.state import BLUE, BOTH, BatteryState, World, r6
+import simpy
+
+from engine.sim import beliefs, escalation
+from engine.sim.adjudication import hazard_rate, salvo_losses, stochastic_salvo
+from engine.sim.forces import adversary, c2, isr
+from engine.sim.state import BatteryState, World, r6
+from engine.spec.rules import Action
+from engine.spec.types import Readiness
+
+# a consultation held last turn or this one still stands when authority is requested
+CONSULTATION_VALID_TURNS = 1
 
 
 def setup(w: World) -> None:
     for rid, reg in sorted(w.scenario.blue.littoral.items()):
-        w.readiness[rid] = reg.readiness
-        w.authority[rid] = False
-        w.authority_pending[rid] = False
+        w.littoral.readiness[rid] = reg.readiness
+        w.littoral.authority[rid] = False
+        w.littoral.pending[rid] = False
         for bid, bat in sorted(reg.batteries.items()):
-            w.batteries[(rid, bid)] = BatteryState(bat.site, float(bat.launchers), bat.magazine)
-        w.track_listeners.setdefault(reg.hq_node, []).append(
-            lambda rid=rid: engage_regiment(w, rid))
+            w.littoral.batteries[(rid, bid)] = BatteryState(bat.site, float(bat.launchers),
+                                                            bat.magazine)
+        isr.listen(w, reg.hq_node, partial(engage_regiment, w, rid))
 
 
-def set_posture(w: World, rid: str, readiness: str) -> None:
+# ---- the effects of Blue's orders ------------------------------------------------------------
+
+def posture(w: World, action: Action, params: Mapping[str, str | None]) -> None:
+    level = params.get("readiness") or "alert"
+    for rid in sorted(w.littoral.readiness):
+        set_posture(w, rid, level)  # type: ignore[arg-type]  # checked against the menu
+
+
+def consult(w: World, action: Action, params: Mapping[str, str | None]) -> None:
+    w.littoral.consulted_turn = w.turn
+
+
+def seek_authority(w: World, action: Action, params: Mapping[str, str | None]) -> None:
+    for rid in sorted(w.littoral.authority):
+        request_authority(w, rid)
+
+
+def set_posture(w: World, rid: str, readiness: Readiness) -> None:
     """Change readiness; dispersing moves every battery to the next site, taking time."""
-    old = w.readiness[rid]
-    w.readiness[rid] = readiness
+    old = w.littoral.readiness[rid]
+    w.littoral.readiness[rid] = readiness
     if readiness != old:
-        w.emit("littoral.readiness", "blue", rid, {"from": old, "to": readiness}, BLUE)
+        w.emit("littoral.readiness", rid, {"from": old, "to": readiness})
     if readiness == "dispersed":
         reg = w.scenario.blue.littoral[rid]
-        for (r, bid), b in sorted(w.batteries.items()):
+        for (r, bid), b in sorted(w.littoral.batteries.items()):
             if r != rid or len(reg.sites) < 2:
                 continue
             site = reg.sites[(reg.sites.index(b.site) + 1) % len(reg.sites)]
             b.ready_t = w.now + reg.displace_h
-            w.emit("littoral.displace", "blue", f"{rid}.{bid}",
-                   {"from": b.site, "to": site, "ready_in_h": reg.displace_h}, BLUE)
+            seen = adversary.watches(w, b.site) or adversary.watches(w, site)
+            w.emit("littoral.displace", f"{rid}.{bid}", {
+                "from": b.site, "to": site, "ready_in_h": reg.displace_h, "seen_by_red": seen})
+            if seen:
+                beliefs.saw_dispersal(w, rid)
             b.site = site
 
+
+def grant_all(w: World) -> None:
+    """Article V: every regiment holds engagement authority at once, and fires if it can."""
+    for rid in sorted(w.littoral.authority):
+        w.littoral.authority[rid] = True
+    engage_all(w)
+
+
+# ---- sensing ---------------------------------------------------------------------------------
 
 def sense(w: World) -> None:
     """Organic sensors: each battery searches, this turn, the zones within range of its site
     that a Red group is in or heading for (empty zones cost nothing)."""
     s = w.scenario
-    targets = sorted({g.dest for g in w.groups.values() if g.ships > 0})
-    for (rid, bid), b in sorted(w.batteries.items()):
+    targets = sorted({g.dest for g in w.red.groups.values() if g.ships > 0})
+    for (rid, bid), b in sorted(w.littoral.batteries.items()):
         reg = s.blue.littoral[rid]
         if reg.sensor_sweep_nm <= 0 or reg.sensor_kts <= 0 or b.launchers <= 0:
             continue
         for zone in targets:
-            d = w.dist.get((b.site, zone))
-            if zone == b.site or d is None or d > reg.range_nm:
+            if zone == b.site or w.distance(b.site, zone) > reg.range_nm:
                 continue
             hazard = hazard_rate(sweep_width=reg.sensor_sweep_nm, speed=reg.sensor_kts,
                                  area=s.theater.zones[zone].area_nm2)
             w.env.process(_sensor(w, f"{rid}.{bid}", reg.hq_node, zone, hazard))
 
 
-def _sensor(w: World, unit: str, node: str, zone: str, hazard: float) -> Generator:
+def _sensor(w: World, unit: str, node: str, zone: str,
+            hazard: float) -> Generator[simpy.Event, Any, None]:
     rng = w.rng(f"sensor.{unit}")
     yield from isr.search(w, unit, node, zone, hazard, w.hours, rng)
 
 
+# ---- engagement authority --------------------------------------------------------------------
+
 def request_authority(w: World, rid: str) -> None:
     """Ask for engagement authority: request over C2, alliance consultation, grant over C2."""
-    if w.authority[rid] or w.authority_pending[rid]:
+    if w.littoral.authority[rid] or w.littoral.pending[rid]:
         return
-    w.authority_pending[rid] = True
+    w.littoral.pending[rid] = True
     w.env.process(_authority(w, rid))
 
 
-def _authority(w: World, rid: str) -> Generator:
+def _authority(w: World, rid: str) -> Generator[simpy.Event, Any, None]:
     c2cfg, table = w.scenario.blue.c2, w.rules.adjudication.c2
     hq, auth = w.scenario.blue.littoral[rid].hq_node, c2cfg.authority_node
     arrived = w.env.event()
@@ -83,23 +126,29 @@ def _authority(w: World, rid: str) -> Generator:
             lambda _lat: arrived.succeed())
     outcome = yield arrived | w.env.timeout(w.hours)
     if arrived not in outcome:
-        w.authority_pending[rid] = False
+        w.littoral.pending[rid] = False
         return
-    consult = 0.0 if w.turn - w.consulted_turn <= 1 else (
+    fresh = w.turn - w.littoral.consulted_turn <= CONSULTATION_VALID_TURNS
+    consult_h = 0.0 if fresh else (
         c2cfg.consultation_h * table.command_latency_factor[c2cfg.command])
-    w.emit("alliance.consultation", "blue", auth, {"regiment": rid, "hours": r6(consult)}, BLUE)
-    yield w.env.timeout(consult)
-    w.consulted_turn = w.turn
+    w.emit("alliance.consultation", auth, {"regiment": rid, "hours": r6(consult_h)})
+    yield w.env.timeout(consult_h)
+    w.littoral.consulted_turn = w.turn
 
     def grant(_lat: float) -> None:
-        w.authority[rid] = True
-        w.emit("c2.authority.granted", "blue", rid, {"by": auth}, BLUE)
+        if w.littoral.authority[rid]:
+            return  # Article V granted it meanwhile
+        w.littoral.authority[rid] = True
+        w.tally.add("authority_announced")
+        w.emit("c2.authority.granted", rid, {"by": auth, "regiment": rid})
         engage_regiment(w, rid)
 
     c2.send(w, auth, hq, "authority.grant", {"regiment": rid}, grant)
     yield w.env.timeout(w.hours)  # a grant lost on the way may be asked for again next turn
-    w.authority_pending[rid] = False
+    w.littoral.pending[rid] = False
 
+
+# ---- salvos ----------------------------------------------------------------------------------
 
 def engage_all(w: World) -> None:
     for rid in sorted(w.scenario.blue.littoral):
@@ -108,51 +157,58 @@ def engage_all(w: World) -> None:
 
 def engage_regiment(w: World, rid: str) -> None:
     """Every battery of a regiment that may and can shoot fires one salvo, then displaces."""
-    if w.armed_attack_turn is None or not w.authority[rid]:
+    if w.ladder.known_turn is None or not w.littoral.authority[rid]:
         return
-    s, table = w.scenario, w.rules.adjudication.salvo
-    reg = s.blue.littoral[rid]
+    reg = w.scenario.blue.littoral[rid]
     if not reg.anti_ship:
         return
-    for (r, bid), b in sorted(w.batteries.items()):
+    for (r, bid), b in sorted(w.littoral.batteries.items()):
         if r != rid or b.magazine <= 0 or b.launchers <= 0 or b.ready_t > w.now:
             continue
         target = _target(w, rid, b.site)
-        if target is None:
-            continue
-        g = s.red.groups[target]
-        state = w.groups[target]
-        ready = w.rules.adjudication.littoral.ready_share[w.readiness[rid]]
-        shooters = max(1, int(b.launchers * ready))
-        per = min(reg.missiles_per_launcher, b.magazine // shooters or 1)
-        fired = min(b.magazine, shooters * per)
-        b.magazine -= fired
-        rng = w.rng(f"salvo.{rid}.{bid}")
-        lost = stochastic_salvo_losses(
-            rng, shooters=shooters, missiles_per_shooter=per, p_hit=reg.p_hit,
-            targets=state.ships, interceptors_per_target=g.interceptors_per_ship,
-            p_intercept=g.p_intercept, loss_per_hit=table.loss_per_hit / g.staying_power,
-            loss_per_hit_sd=table.loss_per_hit_sd / g.staying_power)
-        state.ships -= lost
-        b.ready_t = w.now + reg.displace_h  # shoot and scoot: it must move before firing again
-        w.note("red_losses", lost)
-        w.emit("engagement.salvo", "blue", f"{rid}.{bid}", {
-            "target": target, "missiles": fired, "p_hit": reg.p_hit,
-            "p_intercept": g.p_intercept, "ships_before": r6(state.ships + lost),
-            "ships_lost": r6(lost), "model": "stochastic salvo (Armstrong 2005)"}, BOTH)
+        if target is not None:
+            _salvo(w, rid, bid, b, target)
+
+
+def _salvo(w: World, rid: str, bid: str, b: BatteryState, target: str) -> None:
+    """One battery's salvo at one group (Armstrong's stochastic salvo), every draw recorded."""
+    reg, g = w.scenario.blue.littoral[rid], w.scenario.red.groups[target]
+    table = w.rules.adjudication.salvo
+    ships = w.red.groups[target].ships
+    ready = w.rules.adjudication.littoral.ready_share[w.littoral.readiness[rid]]
+    shooters = max(1, int(b.launchers * ready))
+    per = min(reg.missiles_per_launcher, b.magazine // shooters or 1)
+    fired = min(b.magazine, shooters * per)
+    b.magazine -= fired
+    draws = stochastic_salvo(
+        w.rng(f"salvo.{rid}.{bid}"), shooters=shooters, missiles_per_shooter=per,
+        p_hit=reg.p_hit, targets=ships, interceptors_per_target=g.interceptors_per_ship,
+        p_intercept=g.p_intercept, loss_per_hit=table.loss_per_hit / g.staying_power,
+        loss_per_hit_sd=table.loss_per_hit_sd / g.staying_power)
+    adversary.take_losses(w, target, draws.loss)
+    b.ready_t = w.now + reg.displace_h  # shoot and scoot: it must move before firing again
+    w.tally.add("red_losses", draws.loss)
+    w.emit("engagement.salvo", f"{rid}.{bid}", {
+        "target": target, "shooters": shooters, "missiles": fired, "p_hit": reg.p_hit,
+        "good_shots": draws.good_shots,
+        "interceptors": g.interceptors_per_ship * math.ceil(ships),
+        "p_intercept": g.p_intercept, "intercepts": draws.intercepts,
+        "hits": draws.hits, "damage": [r6(d) for d in draws.damage],
+        "ships_before": r6(ships), "ships_lost": r6(draws.loss),
+        "model": "stochastic salvo (Armstrong 2005)"})
 
 
 def _target(w: World, rid: str, site: str) -> str | None:
     """The Red navy group with the freshest track at the regiment's HQ, within range."""
     reg = w.scenario.blue.littoral[rid]
-    best = None
-    for gid, track in sorted(w.tracks[reg.hq_node].items()):
+    best: tuple[str, float] | None = None
+    for gid, track in sorted(w.isr.tracks[reg.hq_node].items()):
         g = w.scenario.red.groups[gid]
-        if g.kind != "navy" or w.groups[gid].ships <= 0:
+        if g.kind != "navy" or w.red.groups[gid].ships <= 0:
             continue
         if w.now - track.detected_t > reg.track_max_age_h:
             continue
-        if w.dist.get((site, track.zone), 1e9) > reg.range_nm:
+        if w.distance(site, track.zone) > reg.range_nm:
             continue
         if best is None or track.detected_t > best[1]:
             best = (gid, track.detected_t)
@@ -161,21 +217,22 @@ def _target(w: World, rid: str, site: str) -> str | None:
 
 def struck(w: World, gid: str) -> None:
     """A Red naval strike, its salvo split evenly over the batteries in range of its zone
-    (Hughes salvo, expected value)."""
-    g, state = w.scenario.red.groups[gid], w.groups[gid]
+    (Hughes salvo, expected value). Its effects landing tell Blue of the armed attack."""
+    g, state = w.scenario.red.groups[gid], w.red.groups[gid]
     table = w.rules.adjudication
-    targets = [(key, b) for key, b in sorted(w.batteries.items()) if b.launchers > 0
-               and w.dist.get((b.site, state.dest), 1e9) <= table.strike.range_nm]
+    targets = [(key, b) for key, b in sorted(w.littoral.batteries.items()) if b.launchers > 0
+               and w.distance(b.site, state.dest) <= table.strike.range_nm]
     for (rid, bid), b in targets:
         bat = w.scenario.blue.littoral[rid].batteries[bid]
-        exposure = table.littoral.exposure[w.readiness[rid]]
+        exposure = table.littoral.exposure[w.littoral.readiness[rid]]
         lost = salvo_losses(shooters=state.ships / len(targets),
                             offense=g.missiles_per_ship * table.strike.p_hit,
                             targets=b.launchers, defense=0.0, staying_power=1.0,
                             scouting=exposure)
         b.launchers -= lost
-        w.note("blue_losses", lost)
-        w.emit("engagement.strike", "red", gid, {
+        w.tally.add("blue_losses", lost)
+        w.emit("engagement.strike", gid, {
             "target": f"{rid}.{bid}", "launchers_before": r6(b.launchers + lost),
             "launchers_lost": r6(lost), "of": bat.launchers,
-            "scouting": exposure, "model": "Hughes salvo (1995)"}, BOTH)
+            "scouting": exposure, "model": "Hughes salvo (1995)"})
+    escalation.blue_learns(w, "effects")

@@ -1,0 +1,535 @@
+"""A game's records as a short, readable playthrough: what a reviewer reads in a ``git diff``.
+
+The byte-level golden logs (``tests/golden/*.jsonl``) say *that* a change altered play; the
+playthroughs (``tests/golden/*.txt``) say *how*. One block per turn::
+
+    == turn 3  rung intense_crisis ==
+    blue: isr_tempo=surge, littoral_posture=dispersed, joint_exercise, signal_resolve
+    red: cyber_disrupt  (p=0.225 draw=0.153)
+      t=49.3h red cyber attack on japan-usfj (hardened): success (p=0.3 draw=0.101)
+      t=49.3h link japan-usfj down until t=52.1h
+      t=52.9h detect coast_guard in disputed_islands by mlr12.b1 (p=0.909 draw=0.386)
+      t=72.0h red gain 0.15 (cyber_disrupt, attributed, p=0.9 draw=0.426)
+      t=72.0h blue attributes cyber_disrupt (cyber) to red
+      t=72.0h rung intense_crisis -> gray_zone_coercion (level 3)
+      isr: 3 sorties (1 seen by red), 2 searches, 2 detections; c2: 2 delivered
+
+then the outcome. Red's line carries its doctrine's draw: the chance it gave the option it chose
+and the uniform number drawn. The routine, high-volume kinds (launches, time on station,
+sortie cancellations, searches, messages, the per-turn state and measures) are counted in the
+turn's ``isr:``/``c2:`` line; a detection is listed when a group is first found after it last
+moved, later ones are counted; a link coming back when its outage said it would is not listed;
+orders repeated from an earlier turn read "same as turn N". A kind this module does not know
+gets one generic line, so a new kind shows up in the diff rather than vanishing.
+
+``python -m engine.present.playthrough regenerate DIR`` rewrites ``DIR/<name>-seed<seed>.txt``
+for every golden case (``make golden`` does it); review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+Rec = Mapping[str, Any]
+
+LEGEND = ("# p: the chance of an event, draw: the uniform number drawn for it (a search "
+          "detects, an attack succeeds,\n# an act is attributed when draw < p); red's p is the "
+          "chance its doctrine gave the option it chose.\n# Detections are listed when a group "
+          "is first found after it moves; re-detections are counted.")
+
+# the public echo of an order already shown on the side's orders line
+_ECHOES = {"blue.exercise", "blue.signal"}
+# per-turn bookkeeping: the state each side holds and the umpire's measures
+_BOOKKEEPING = {"state.blue", "state.red", "turn.measures"}
+
+
+# ---- numbers ---------------------------------------------------------------------------------
+
+def _num(x: Any, places: int = 2) -> str:
+    """A number, rounded and without trailing zeros; '?' when missing; anything else as text."""
+    if x is None:
+        return "?"
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return str(x)
+    text = f"{float(x):.{places}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _p(x: Any) -> str:
+    """A probability or a draw: three decimals."""
+    return _num(x, 3)
+
+
+def _h(x: Any) -> str:
+    """An hour of game time: one decimal."""
+    return "?" if x is None else f"{float(x):.1f}" if isinstance(x, int | float) else str(x)
+
+
+def _chance(p: Any, draw: Any) -> str:
+    return f"p={_p(p)} draw={_p(draw)}"
+
+
+def _value(x: Any) -> str:
+    if isinstance(x, int | float) and not isinstance(x, bool):
+        return _num(x, 3)
+    if isinstance(x, str):
+        return x
+    return json.dumps(x, sort_keys=True, separators=(",", ":"))
+
+
+# ---- orders ----------------------------------------------------------------------------------
+
+def _order(o: Any) -> str:
+    if not isinstance(o, Mapping):
+        return _value(o)
+    params = o.get("params") or {}
+    text = str(o.get("action", "?"))
+    if isinstance(params, Mapping) and len(params) == 1:  # isr_tempo=surge
+        text += f"={_value(next(iter(params.values())))}"
+    elif isinstance(params, Mapping) and params:  # action(a=1, b=2)
+        text += "(" + ", ".join(f"{k}={_value(v)}" for k, v in sorted(params.items())) + ")"
+    elif params:
+        text += f"({_value(params)})"
+    if o.get("side"):
+        text += f" on {o['side']}"
+    if o.get("note"):
+        text += f' "{o["note"]}"'
+    return text
+
+
+# ---- key events: one line each ---------------------------------------------------------------
+
+def _d(r: Rec) -> Mapping[str, Any]:
+    data: Mapping[str, Any] = r["data"]  # a mapping: _check saw to it
+    return data
+
+
+def _flag(on: Any, yes: str, no: str) -> str:
+    return "?" if on is None else yes if on else no
+
+
+def _move(r: Rec) -> str:
+    d = _d(r)
+    if d.get("from") == d.get("to") and "to" in d:
+        return f"{r.get('unit', '?')} stays in {d['to']} ({d.get('mission', '?')})"
+    return (f"{r.get('unit', '?')} sails {d.get('from', '?')} -> {d.get('to', '?')} "
+            f"({d.get('mission', '?')}, eta t={_h(d.get('eta_h'))}h)")
+
+
+def _incursion(r: Rec) -> str:
+    d = _d(r)
+    return f"red.incursion {r.get('unit', '?')} -> {d.get('zone', '?')}"
+
+
+def _cyber(r: Rec) -> str:
+    d = _d(r)
+    hard = " (hardened)" if d.get("hardened") else ""
+    chance = _chance(d.get("p_success"), d.get("draw"))
+    return (f"red cyber attack on {d.get('link', '?')}{hard}: "
+            f"{_flag(d.get('success'), 'success', 'failed')} ({chance})")
+
+
+def _counterspace(r: Rec) -> str:
+    d = _d(r)
+    how = _flag(d.get("destructive"), "destructive", "jamming")
+    return (f"red counterspace attack ({how}): {_flag(d.get('success'), 'success', 'failed')} "
+            f"({_chance(d.get('p_success'), d.get('draw'))})")
+
+
+def _gain(r: Rec) -> str:
+    d = _d(r)
+    seen = _flag(d.get("attributed"), "attributed", "not attributed")
+    # an act Blue attributes by an intelligence draw carries it; an incursion is seen outright
+    draw = (f", {_chance(d['p_attribute'], d.get('draw'))}" if d.get("p_attribute") is not None
+            else "")
+    return f"red gain {_num(d.get('gain'), 3)} ({d.get('action', '?')}, {seen}{draw})"
+
+
+def _attribution(r: Rec) -> str:
+    d = _d(r)
+    return f"blue attributes {d.get('action', '?')} ({d.get('domain', '?')}) to red"
+
+
+def _salvo(r: Rec) -> str:
+    d = _d(r)
+    damage = d.get("damage") or []
+    dmg = f", damage {'/'.join(_num(x) for x in damage)}" if damage else ""
+    return (f"salvo {r.get('unit', '?')} -> {d.get('target', '?')}: "
+            f"{_num(d.get('shooters'))} shooters, {_num(d.get('missiles'))} missiles, "
+            f"{_num(d.get('good_shots'))} good (p_hit={_p(d.get('p_hit'))}), "
+            f"{_num(d.get('interceptors'))} interceptors, {_num(d.get('intercepts'))} intercepted "
+            f"(p={_p(d.get('p_intercept'))}), {_num(d.get('hits'))} hits{dmg}; "
+            f"{_num(d.get('ships_lost'))} of {_num(d.get('ships_before'))} ships lost")
+
+
+def _strike(r: Rec) -> str:
+    d = _d(r)
+    return (f"red strike {r.get('unit', '?')} -> {d.get('target', '?')}: "
+            f"{_num(d.get('launchers_lost'))} of {_num(d.get('launchers_before'))} launchers lost "
+            f"(battery of {_num(d.get('of'))}; scouting {_num(d.get('scouting'))})")
+
+
+def _article5(r: Rec) -> str:
+    d = _d(r)
+    if d.get("invoked"):
+        return f"ARTICLE V invoked ({d.get('domain', '?')})"
+    covered = ", ".join(str(x) for x in d.get("treaty_domains") or [])
+    return f"ARTICLE V not invoked ({d.get('domain', '?')} is not among: {covered})"
+
+
+def _inject(r: Rec) -> str:
+    d = _d(r)
+    live = " (live)" if d.get("live") else ""
+    note = f': "{d["note"]}"' if d.get("note") else ""
+    return f"umpire inject{live} on {d.get('side') or '?'}: {d.get('action', '?')}{note}"
+
+
+def _displace(r: Rec) -> str:
+    d = _d(r)
+    seen = ", seen by red" if d.get("seen_by_red") else ""
+    return (f"{r.get('unit', '?')} displaces {d.get('from', '?')} -> {d.get('to', '?')} "
+            f"(ready in {_h(d.get('ready_in_h'))}h{seen})")
+
+
+def _fork(r: Rec) -> str:
+    d = _d(r)
+    who = d.get("controllers") or {}
+    names = ", ".join(f"{k}={v}" for k, v in sorted(who.items())) if isinstance(who, Mapping) \
+        else _value(who)
+    return f"fork from turn {d.get('turn', '?')}: {names}"
+
+
+LINES: dict[str, Callable[[Rec], str]] = {
+    "red.move": _move,
+    "red.incursion": _incursion,
+    "red.cyber.attack": _cyber,
+    "red.counterspace.attack": _counterspace,
+    "red.gain": _gain,
+    "intel.attribution": _attribution,
+    "c2.link.degraded": lambda r: f"link {r.get('unit', '?')} down until "
+                                  f"t={_h(_d(r).get('until_h'))}h",
+    "c2.link.restored": lambda r: f"link {r.get('unit', '?')} restored",
+    "space.degraded": lambda r: f"space links down until t={_h(_d(r).get('until_h'))}h",
+    "c2.hardened": lambda r: "blue hardens its C2 links",
+    "c2.authority.granted": lambda r: f"engagement authority reaches "
+                                      f"{_d(r).get('regiment', r.get('unit', '?'))} "
+                                      f"(from {_d(r).get('by', '?')})",
+    "alliance.consultation": lambda r: f"allies consult at {r.get('unit', '?')} on "
+                                       f"{_d(r).get('regiment', '?')}'s authority "
+                                       f"({_h(_d(r).get('hours'))}h)",
+    "littoral.readiness": lambda r: f"{r.get('unit', '?')} readiness {_d(r).get('from', '?')} "
+                                    f"-> {_d(r).get('to', '?')}",
+    "littoral.displace": _displace,
+    "engagement.salvo": _salvo,
+    "engagement.strike": _strike,
+    "escalation.rung": lambda r: f"rung {_d(r).get('from', '?')} -> {_d(r).get('to', '?')} "
+                                 f"(level {_d(r).get('level', '?')})",
+    "escalation.threshold": lambda r: f"THRESHOLD: red orders an armed attack "
+                                      f"({_d(r).get('action', '?')}, {_d(r).get('domain', '?')})",
+    "alliance.armed_attack": lambda r: f"blue learns of the armed attack "
+                                       f"({_d(r).get('domain', '?')}, by {_d(r).get('how', '?')})",
+    "alliance.article5": _article5,
+    "umpire.inject": _inject,
+    "game.fork": _fork,
+}
+
+
+def _generic(r: Rec) -> str:
+    """A kind this module does not know: its name, unit and payload, so the diff shows it."""
+    fields = " ".join(f"{k}={_value(v)}" for k, v in sorted(_d(r).items()))
+    return " ".join(x for x in (str(r["kind"]), str(r.get("unit") or ""), fields) if x)
+
+
+# ---- one turn --------------------------------------------------------------------------------
+
+@dataclass
+class _Turn:
+    number: int
+    orders: dict[str, Rec] = field(default_factory=dict)
+    rejected: dict[str, list[Rec]] = field(default_factory=dict)
+    decision: Rec | None = None
+    events: list[tuple[float | None, str]] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    cancelled: Counter[str] = field(default_factory=Counter)
+    end: Rec | None = None
+
+
+def _check(i: int, r: Any) -> Rec:
+    """A record must be a mapping with a kind, a turn and a data mapping: anything else is a bug
+    upstream, so say which record it is rather than print around it."""
+    if not isinstance(r, Mapping):
+        raise ValueError(f"record {i} is not a mapping: {r!r}")
+    for key in ("kind", "turn", "data"):
+        if key not in r:
+            raise ValueError(f"record {i} (seq {r.get('seq', '?')}) has no '{key}': {r!r}")
+    if not isinstance(r["data"], Mapping):
+        raise ValueError(f"record {i} (seq {r.get('seq', '?')}) has data that is not a mapping")
+    return r
+
+
+_Key = tuple[str, str, str]  # (searching unit, group, zone)
+
+
+def _detect(r: Rec, pending: dict[_Key, list[Rec]]) -> str:
+    """A detection line with the p and draw of the search that decided it (the earliest one
+    still waiting from the same unit on the same group and zone)."""
+    d = _d(r)
+    unit, group = str(r.get("unit", "?")), str(d.get("group", "?"))
+    waiting = pending.get((unit, group, str(d.get("zone", "?"))))
+    draw = ""
+    if waiting:
+        s = _d(waiting.pop(0))
+        draw = f" ({_chance(s.get('p_detect'), s.get('draw'))})"
+    return f"detect {group} in {d.get('zone', '?')} by {unit}{draw}"
+
+
+def _collect(records: Iterable[Any]) -> tuple[list[_Turn], str | None]:
+    turns: dict[int, _Turn] = {}
+    pending: dict[_Key, list[Rec]] = {}  # search draws that hit; a detection may come later
+    tracked: set[str] = set()  # groups detected since they last moved: re-detections counted
+    down_until: dict[str, Any] = {}  # link -> the hour its outage was announced to end
+    first_rung: str | None = None
+    for i, raw in enumerate(records):
+        r = _check(i, raw)
+        kind, d = str(r["kind"]), _d(r)
+        turn = turns.setdefault(int(r["turn"]), _Turn(int(r["turn"])))
+        if kind == "escalation.rung" and first_rung is None:
+            first_rung = str(d.get("from", "?"))
+        if kind == "orders":
+            turn.orders[str(r.get("side", "?"))] = r
+        elif kind == "orders.rejected":
+            turn.rejected.setdefault(str(r.get("side", "?")), []).append(r)
+        elif kind == "red.decision":
+            turn.decision = r
+        elif kind == "turn.end":
+            turn.end = r
+            if first_rung is None:
+                first_rung = str(d.get("rung", "?"))
+        elif kind in _BOOKKEEPING or kind in _ECHOES:
+            continue
+        elif kind == "isr.sortie.launch":
+            turn.counts["sorties"] += 1
+        elif kind == "isr.on_station":
+            turn.counts["seen by red"] += bool(d.get("seen_by_red"))
+        elif kind == "isr.sortie.cancel":
+            turn.cancelled[str(d.get("reason", "?"))] += 1
+        elif kind == "isr.search":
+            turn.counts["searches"] += 1
+            if d.get("detected"):
+                key = (str(r.get("unit", "?")), str(d.get("group", "?")), str(d.get("zone", "?")))
+                pending.setdefault(key, []).append(r)
+        elif kind == "isr.detect":
+            turn.counts["detections"] += 1
+            line = _detect(r, pending)
+            group = str(d.get("group", "?"))
+            if group not in tracked:  # a new track: list it; re-detections are only counted
+                tracked.add(group)
+                turn.events.append((r.get("t"), line))
+        elif kind == "c2.message.delivered":
+            turn.counts["delivered"] += 1
+        elif kind == "c2.message.lost":
+            turn.counts["lost"] += 1
+        elif kind == "c2.share.withheld":
+            turn.counts["withheld"] += 1
+        elif kind == "c2.link.restored" and _on_time(r.get("t"),
+                                                     down_until.pop(str(r.get("unit")), None)):
+            continue  # restored when its "down until" line said: nothing new
+        else:
+            if kind == "red.move":  # ordered away, a group is not detected where it was
+                group = str(r.get("unit", "?"))
+                tracked.discard(group)
+                for key in [k for k in pending if k[1] == group and k[2] != d.get("to")]:
+                    del pending[key]
+            if kind == "c2.link.degraded":
+                down_until[str(r.get("unit"))] = d.get("until_h")
+            turn.events.append((r.get("t"), LINES.get(kind, _generic)(r)))
+    return list(turns.values()), first_rung
+
+
+def _on_time(t: Any, until: Any) -> bool:
+    numbers = all(isinstance(x, int | float) and not isinstance(x, bool) for x in (t, until))
+    return numbers and abs(float(t) - float(until)) < 0.05
+
+
+@dataclass
+class _Said:
+    """What the side lines already said: each side's controller, and its orders as last
+    written out in full (text, turn), so a repeat reads "same as turn N"."""
+
+    controller: dict[str, str] = field(default_factory=dict)
+    orders: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+
+_SAME_MIN = 30  # orders shorter than this are written out even when repeated
+
+
+def _side_line(turn: _Turn, side: str, said: _Said) -> str:
+    rec = turn.orders.get(side)
+    data = _d(rec) if rec is not None else {}
+    orders = list(data.get("orders") or [])
+    text = ", ".join(_order(o) for o in orders) or "hold"
+    before = said.orders.get(side)
+    if before is not None and before[0] == text and len(text) >= _SAME_MIN:
+        text = f"same as turn {before[1]}"
+    else:
+        said.orders[side] = (text, turn.number)
+    controller = str(data.get("controller", "")) if rec is not None else ""
+    head = side
+    if controller and said.controller.get(side) != controller:
+        head += f" [{controller}]"
+        said.controller[side] = controller
+    if side == "red" and turn.decision is not None:
+        dd = _d(turn.decision)
+        choice = dd.get("choice")
+        option = (dd.get("options") or {}).get(choice) or {}
+        chance = _chance(option.get("p") if isinstance(option, Mapping) else None, dd.get("draw"))
+        chosen = {o.get("action") for o in orders if isinstance(o, Mapping)}
+        text += f"  ({chance})" if choice in chosen else f"  (doctrine drew {choice}: {chance})"
+    for rej in turn.rejected.get(side, []):
+        rd = _d(rej)
+        source = f" [{rd['source']}]" if rd.get("source") else ""
+        text += f"; REFUSED {_order(rd.get('order'))}{source}: {rd.get('reason', '?')}"
+    return f"{head}: {text}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s" if not word.endswith("y") \
+        else f"{n} {word[:-1]}ies"
+
+
+def _summary(turn: _Turn) -> str | None:
+    c = turn.counts
+    isr: list[str] = []
+    if c["sorties"]:
+        seen = f" ({c['seen by red']} seen by red)" if c["seen by red"] else ""
+        isr.append(_plural(c["sorties"], "sortie") + seen)
+    if turn.cancelled:
+        why = ", ".join(f"{k} {n}" for k, n in sorted(turn.cancelled.items()))
+        isr.append(f"{sum(turn.cancelled.values())} cancelled ({why})")
+    if c["searches"]:
+        isr.append(_plural(c["searches"], "search").replace("searchs", "searches"))
+    if c["detections"]:
+        isr.append(_plural(c["detections"], "detection"))
+    c2 = [f"{c[k]} {k}" for k in ("delivered", "lost", "withheld") if c[k]]
+    parts = ([f"isr: {', '.join(isr)}"] if isr else []) + ([f"c2: {', '.join(c2)}"] if c2 else [])
+    return "; ".join(parts) if parts else None
+
+
+def _turn_block(turn: _Turn, rung: str, said: _Said) -> list[str]:
+    lines = [f"== turn {turn.number}  rung {rung} =="]
+    sides = (["white"] if "white" in turn.orders or "white" in turn.rejected else [])
+    lines += [_side_line(turn, side, said) for side in [*sides, "blue", "red"]]
+    lines += [f"  t={_h(t)}h {text}" for t, text in turn.events]
+    if turn.end is not None:
+        e = _d(turn.end)
+        if e.get("red_losses") or e.get("blue_losses"):
+            lines.append(f"  losses this turn: red {_num(e.get('red_losses'))} ships, "
+                         f"blue {_num(e.get('blue_losses'))} launchers")
+    summary = _summary(turn)
+    if summary:
+        lines.append("  " + summary)
+    return lines
+
+
+# ---- the outcome -----------------------------------------------------------------------------
+
+def _outcome(o: Mapping[str, Any]) -> list[str]:
+    rest = dict(o)
+    take = rest.pop
+    if take("deterrence_held", None) is False or o.get("failure_turn") is not None:
+        head = f"deterrence FAILED on turn {_value(take('failure_turn', '?'))}"
+        known, art5 = take("known_turn", None), take("article5_turn", None)
+        head += f"; blue knew on turn {known}" if known is not None else "; blue never knew"
+        head += f"; Article V on turn {art5}" if art5 is not None else "; no Article V"
+    else:
+        head = "deterrence held"
+        for key in ("failure_turn", "known_turn", "article5_turn"):
+            if rest.get(key) is None:
+                rest.pop(key, None)
+    lines = [head + f"; highest rung {take('highest_rung', '?')} "
+                    f"(level {take('highest_level', '?')}) after {take('turns_played', '?')} turns"]
+    lines.append(f"red gains {_num(take('red_gains', None), 3)}; losses: red "
+                 f"{_num(take('red_losses', None))} ships, blue {_num(take('blue_losses', None))} "
+                 "launchers")
+    lines.append(f"incursions {_value(take('incursions', '?'))} "
+                 f"({_value(take('incursions_detected', '?'))} detected, mean "
+                 f"{_h(take('mean_time_to_detect_h', None))}h to detect); "
+                 f"detections {_value(take('detections', '?'))}")
+    rate = take("c2_delivery_rate", None)
+    lines.append(f"c2: {_value(take('c2_messages', '?'))} messages, "
+                 f"{_num(rate * 100, 1) if isinstance(rate, int | float) else '?'}% delivered, "
+                 f"mean latency {_num(take('c2_mean_latency_h', None))}h")
+    lines += [f"{k}: {_value(v)}" for k, v in sorted(rest.items())]
+    return ["== outcome ==", *lines]
+
+
+# ---- the whole game --------------------------------------------------------------------------
+
+def playthrough(records: Iterable[Any], outcome: Mapping[str, Any] | None = None,
+                title: str | None = None) -> str:
+    """A game's records (the dicts a ``ListSink`` holds) as readable text: one block per turn,
+    then the outcome when it is given (a run's ``RunResult.outcome``, a log's footer).
+
+    Raises ValueError on a record with no kind, turn or data (a bug upstream, not a style
+    matter); a kind it does not know gets one generic line.
+    """
+    turns, first_rung = _collect(records)
+    lines = ([f"# {title}"] if title else []) + [LEGEND]
+    rung = first_rung or "?"
+    said = _Said()
+    for turn in turns:
+        lines += ["", *_turn_block(turn, rung, said)]
+        if turn.end is not None:
+            rung = str(_d(turn.end).get("rung", rung))
+    if outcome is not None:
+        lines += ["", *_outcome(outcome)]
+    return "\n".join(lines) + "\n"
+
+
+def playthrough_of(name: str, seed: int) -> str:
+    """Play a built-in scenario with its default controllers and return its playthrough."""
+    from engine.io.loading import load_pair
+    from engine.sim.kernel import run
+    from engine.sim.state import ListSink
+
+    scenario, rules = load_pair(name)
+    sink = ListSink()
+    result = run(scenario, rules, seed, sink=sink)
+    return playthrough(sink, result.outcome,
+                       title=f"{name} seed {seed}: golden playthrough (`make golden` rewrites it)")
+
+
+def golden_text_path(folder: Path, name: str, seed: int) -> Path:
+    return folder / f"{name}-seed{seed}.txt"
+
+
+def regenerate(folder: Path) -> list[Path]:
+    """Rewrite the playthrough of every golden case (engine.testing.golden_cases)."""
+    from engine.testing import golden_cases
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, seed in golden_cases():
+        path = golden_text_path(folder, name, seed)
+        path.write_text(playthrough_of(name, seed), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2 or argv[0] != "regenerate":
+        print("usage: python -m engine.present.playthrough regenerate DIR", file=sys.stderr)
+        return 2
+    for path in regenerate(Path(argv[1])):
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,93 @@
+"""The end of each turn: per-side state records, the umpire's measures, the public turn record
+with the state digest; and the run's outcome measures (the log's footer, a sweep's row)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from engine.sim.forces import c2, isr
+from engine.sim.state import World, r6
+from engine.sim.views import blue_situation, red_situation
+
+
+def assess(w: World) -> None:
+    """Emit the turn's state records, measures and digest (nothing in a measures-only run)."""
+    if not w.recording:
+        return
+    tally = w.tally
+    blue = {"detections": tally.get("detections"), "c2_delivered": tally.get("c2_delivered"),
+            "c2_sent": tally.get("c2_sent")}
+    red = {"incursions": tally.get("incursions")}
+    w.emit("state.blue", "blue", _rounded({**blue_situation(w), **blue}))
+    w.emit("state.red", "red", _rounded({**red_situation(w), **red}))
+    w.emit("turn.measures", "", _rounded({
+        **blue, **red, "tracks": isr.fresh_tracks(w), "links_degraded": len(c2.degraded_links(w)),
+        "beliefs": {"isr": w.mind.isr, "resolve": w.mind.resolve},
+        "armed_attack_known": w.ladder.known_turn is not None}))
+    public: dict[str, Any] = {"rung": w.ladder.rung, "red_losses": r6(tally.get("red_losses")),
+                              "blue_losses": r6(tally.get("blue_losses"))}
+    if getattr(w.sink, "wants_digest", True):
+        public["digest"] = digest(w)
+    w.emit("turn.end", "", public)
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return r6(value)
+    if isinstance(value, Mapping):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def digest(w: World) -> str:
+    """A short hash of the whole mutable state: replays must reach the same digest each turn."""
+    lad, mind = w.ladder, w.mind
+    state = {
+        "ladder": [lad.rung, lad.highest, lad.armed_attack_turn, lad.known_turn,
+                   lad.article5_turn, r6(lad.red_gains), sorted(lad.known_domains)],
+        "mind": [r6(mind.isr), r6(mind.resolve), mind.seen_readiness,
+                 {k: r6(v) for k, v in mind.known_outages.items()}, mind.authority_seen],
+        "groups": {g: [s.zone, s.dest, r6(s.arrive_t), r6(s.ships), s.mission, s.leg]
+                   for g, s in w.red.groups.items()},
+        "batteries": {f"{r}.{b}": [s.site, r6(s.launchers), s.magazine, r6(s.ready_t)]
+                      for (r, b), s in w.littoral.batteries.items()},
+        "links": {lid: [r6(s.degraded_until), s.hardened] for lid, s in w.c2.links.items()},
+        "tracks": {n: {g: [t.zone, r6(t.detected_t)] for g, t in tr.items()}
+                   for n, tr in w.isr.tracks.items()},
+        "authority": w.littoral.authority, "tempo": w.isr.tempo,
+        "readiness": w.littoral.readiness, "fired_early": sorted(w.fired_early),
+    }
+    text = json.dumps(state, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def outcome_measures(w: World) -> dict[str, Any]:
+    """The run's outcome: the footer of its log and one row of a sweep."""
+    tot, lad = w.tally.totals, w.ladder
+    found = int(tot.get("incursions_detected", 0))
+    sent = int(tot.get("c2_sent", 0))
+    delivered = int(tot.get("c2_delivered", 0))
+    return {
+        "deterrence_held": lad.armed_attack_turn is None,
+        "failure_turn": lad.armed_attack_turn,
+        "known_turn": lad.known_turn,
+        "article5_turn": lad.article5_turn,
+        "highest_rung": lad.highest,
+        "highest_level": w.rules.ladder.level(lad.highest),
+        "turns_played": w.turn,
+        "red_gains": r6(lad.red_gains),
+        "red_losses": r6(tot.get("red_losses", 0.0)),
+        "blue_losses": r6(tot.get("blue_losses", 0.0)),
+        "incursions": int(tot.get("incursions", 0)),
+        "incursions_detected": found,
+        "mean_time_to_detect_h": r6(tot["detect_delay_h"] / found) if found else None,
+        "detections": int(tot.get("detections", 0)),
+        "c2_messages": sent,
+        "c2_mean_latency_h": r6(tot["c2_latency"] / delivered) if delivered else None,
+        "c2_delivery_rate": r6(delivered / sent) if sent else None,
+    }

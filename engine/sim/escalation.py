@@ -1,0 +1,162 @@
+"""The escalation ladder, the armed-attack threshold, Article V and Red's score. Writes
+``World.ladder`` only.
+
+Three clocks are kept apart on purpose. The truth: Red crossed the threshold when it *ordered*
+an armed attack (deterrence failed then; only the umpire and Red know). Blue's knowledge: Blue
+learns of the attack when it detects a group sent to strike or when the attack's effects land;
+only then do the allies decide on Article V. The public rung: it moves with Blue's own signals
+and with the Red acts Blue knows of (detected, attributed, or evident from their effects).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from engine.sim.forces import littoral
+from engine.sim.state import World, r6
+from engine.spec.rules import Action
+from engine.spec.types import Side
+
+How = Literal["detected", "effects", "attributed"]
+# the movement effects whose groups, once detected, show Blue the act (see adversary.MOVERS)
+_MOVING = ("patrol", "incursion", "strike")
+
+
+def setup(w: World) -> None:
+    w.ladder.rung = w.ladder.highest = w.rules.ladder.rungs()[0].id
+
+
+def ordered_armed_attack(w: World, aid: str, action: Action) -> None:
+    """Red ordered an act at or above the threshold: deterrence failed (the truth)."""
+    if w.ladder.armed_attack_turn is None:
+        w.ladder.armed_attack_turn = w.turn
+        w.ladder.attack_action = aid
+        w.emit("escalation.threshold", "ladder", {"action": aid, "domain": action.domain})
+
+
+def is_armed_attack(w: World, action: Action) -> bool:
+    ladder = w.rules.ladder
+    return ladder.level(action.signals) >= ladder.level(ladder.armed_attack_threshold)
+
+
+def on_detection(w: World, gid: str) -> None:
+    """Blue found a group: if it sails to strike after the threshold, the attack is known."""
+    if w.ladder.armed_attack_turn is not None and w.red.groups[gid].mission == "strike":
+        blue_learns(w, "detected", "land_sea_air")
+
+
+def blue_learns(w: World, how: How, domain: str = "land_sea_air") -> None:
+    """Blue learns of an armed attack in ``domain``; the allies decide on Article V the first
+    time an attack in a treaty domain is known, and every regiment may then fire."""
+    ladder = w.ladder
+    if ladder.armed_attack_turn is None or domain in ladder.known_domains:
+        return
+    ladder.known_domains.append(domain)
+    if ladder.known_turn is None:
+        ladder.known_turn = w.turn
+    w.emit("alliance.armed_attack", "alliance", {"domain": domain, "how": how})
+    if ladder.article5_turn is not None:
+        return  # already invoked; later attacks are part of the same conflict
+    covered = domain in w.scenario.treaty.article5_domains
+    w.emit("alliance.article5", "alliance", {
+        "domain": domain, "invoked": covered,
+        "treaty_domains": list(w.scenario.treaty.article5_domains)})
+    if covered:
+        ladder.article5_turn = w.turn
+        littoral.grant_all(w)
+
+
+def adjudicate(w: World) -> None:
+    """End of the turn's execution: Red's gains and attribution, then the public rung."""
+    known = _score(w)
+    _move_rung(w, known)
+
+
+def _score(w: World) -> set[int]:
+    """Red gains what it does unattributed, and a share of it when the act is attributed;
+    returns the indices of this turn's acts that Blue knows of."""
+    rules = w.rules
+    rng = w.rng("attribution")
+    known: set[int] = set()
+    for i, (side, aid) in enumerate(w.tally.actions):
+        if side != "red":
+            known.add(i)  # Blue's own acts are signals by nature
+            continue
+        action = rules.actions.red[aid]
+        attributed, chance = _attribution(w, action, rng)
+        if action.gain > 0:
+            _gain(w, aid, action.gain, attributed, chance)
+        if attributed and chance["draw"] is not None:
+            w.emit("intel.attribution", "alliance", {"action": aid, "domain": action.domain,
+                                                     **chance})
+        armed = is_armed_attack(w, action)
+        if attributed and armed:
+            blue_learns(w, "attributed", action.domain)  # intelligence names the attack
+        if attributed or (armed and w.ladder.known_turn is not None):
+            known.add(i)
+    return known
+
+
+def _gain(w: World, aid: str, gain: float, attributed: bool,
+          chance: dict[str, float | None]) -> None:
+    """Red's score for one act: all of it unattributed, a share of it when attributed."""
+    share = w.rules.adjudication.attributed_gain_share if attributed else 1.0
+    gained = gain * share
+    w.ladder.red_gains += gained
+    w.ladder.gains_claimed += gain
+    if attributed:
+        w.ladder.attributed_gains += gained
+    w.emit("red.gain", "red", {"action": aid, "attributed": attributed, "gain": r6(gained),
+                               **chance})
+
+
+def _attribution(w: World, action: Action,
+                 rng: np.random.Generator) -> tuple[bool, dict[str, float | None]]:
+    """Whether Blue attributes a Red act: cyber and space acts by a draw, movements by the
+    detection of a group of the kinds the act moves."""
+    if action.domain in ("cyber", "space"):
+        p = w.rules.adjudication.detection.attribution_p
+        u = float(rng.random())
+        return u < p, {"p_attribute": p, "draw": r6(u)}
+    if action.effect in _MOVING:
+        from engine.sim.forces.adversary import MOVERS  # the one table of who moves
+        kinds = MOVERS[action.effect]
+        seen = any(w.scenario.red.groups[g].kind in kinds for g in sorted(w.tally.detected))
+        return seen, {"p_attribute": None, "draw": None}  # decided by detection, not a draw
+    return False, {"p_attribute": None, "draw": None}
+
+
+def _move_rung(w: World, known: set[int]) -> None:
+    """New public rung: the highest signalled by a known act this turn, or one rung down from
+    last turn's if lower."""
+    rungs = [x.id for x in w.rules.ladder.rungs()]
+    top = rungs.index(w.ladder.rung) - 1
+    for i, (side, aid) in enumerate(w.tally.actions):
+        if i in known:
+            action = (w.rules.actions.blue if side == "blue" else w.rules.actions.red)[aid]
+            top = max(top, rungs.index(action.signals))
+    if w.ladder.known_turn == w.turn:  # an attack ordered earlier became evident this turn
+        attack = w.rules.actions.red[w.ladder.attack_action]
+        top = max(top, rungs.index(attack.signals))
+    new = rungs[max(0, top)]
+    if new != w.ladder.rung:
+        w.emit("escalation.rung", "ladder", {
+            "from": w.ladder.rung, "to": new, "level": w.rules.ladder.level(new)})
+    w.ladder.rung = new
+    if rungs.index(new) > rungs.index(w.ladder.highest):
+        w.ladder.highest = new
+
+
+def record_action(w: World, side: Side, aid: str) -> None:
+    """An order executed this turn (adjudicated at the turn's end)."""
+    w.tally.actions.append((side, aid))
+
+
+def ended(w: World) -> bool:
+    """The exercise ends a set number of turns after an armed attack, or at the last turn."""
+    attack = w.ladder.armed_attack_turn
+    if attack is not None and w.turn >= attack + w.rules.end.turns_after_armed_attack:
+        return True
+    return w.turn >= w.scenario.turns.count

@@ -1,0 +1,62 @@
+"""Force processes and the effect registry: ISR sortie rates per day, late entries into a
+search, the effect table, and records that carry every declared field."""
+
+from __future__ import annotations
+
+import pytest
+
+import engine
+from engine.sim.effects import EFFECTS
+from engine.sim.forces import adversary, isr
+from engine.sim.kinds import KINDS
+from engine.sim.state import ListSink
+from engine.spec.scenario import with_turns, with_values
+from engine.spec.types import EFFECTS as VOCABULARY
+from engine.testing import records_of
+
+
+def test_every_effect_of_the_vocabulary_has_exactly_one_handler():
+    assert set(EFFECTS) == set(VOCABULARY)
+
+
+def _launches_per_aircraft_day(hours: float) -> float:
+    game = engine.Game.load("alliance-2024")
+    s = with_values(with_turns(game.scenario, int(240 // hours)), {"turns.hours": hours})
+    recs = records_of(s, game.rules, 2)
+    launches = sum(1 for r in recs if r["kind"] == "isr.sortie.launch")
+    aircraft = sum(d.aircraft for d in s.blue.isr.values())
+    return launches / aircraft / 10
+
+
+def test_sorties_per_aircraft_is_a_daily_rate_whatever_the_turn_length():
+    short, long = _launches_per_aircraft_day(12.0), _launches_per_aircraft_day(48.0)
+    assert short == pytest.approx(long, rel=0.15)
+    assert 0.3 < short < 1.0  # normal tempo: at most one sortie per aircraft per day
+
+
+def test_a_group_entering_a_zone_during_a_search_is_searched_for_the_rest_of_it():
+    game = engine.Game.load("alliance-2024")
+    sink = ListSink()
+    s = game.start(seed=0, sink=sink)
+    w = s.w
+    zone = w.scenario.red.objective
+    w.env.process(isr.search(w, "test.1", "isr_ops", zone, 0.5, 40.0, w.rng("test")))
+    w.env.run(until=2.0)
+    adversary.move(w, "coast_guard", zone, "patrol")
+    searched = [r for r in sink if r["kind"] == "isr.search" and r["unit"] == "test.1"]
+    assert len(searched) == 1 and searched[0]["data"]["group"] == "coast_guard"
+    eta = w.red.groups["coast_guard"].arrive_t
+    assert searched[0]["data"]["hours"] == pytest.approx(40.0 - eta, abs=1e-5)
+    assert eta < 40.0
+
+
+@pytest.mark.parametrize("name", ["alliance-2023", "classroom-tutorial"])
+def test_every_record_kind_is_declared_and_carries_its_fields(name):
+    game = engine.Game.load(name)
+    for seed in (0, 13):
+        for rec in records_of(game.scenario, game.rules, seed):
+            spec = KINDS[rec["kind"]]
+            missing = set(spec.fields) - set(rec["data"])
+            assert not missing, f"{rec['kind']} lacks {sorted(missing)}"
+            if spec.side is not None:
+                assert rec["side"] == spec.side
