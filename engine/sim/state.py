@@ -18,9 +18,9 @@ it is global.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import simpy
@@ -30,6 +30,8 @@ from engine.sim.rng import Streams
 from engine.spec.rules import Rules
 from engine.spec.scenario import Scenario
 from engine.spec.types import Mission, Readiness, Side, Tempo
+
+T = TypeVar("T")
 
 
 class Sink(Protocol):
@@ -224,6 +226,14 @@ class World:
     tally: Tally = field(default_factory=Tally)
     fired_early: set[int] = field(default_factory=set)  # scripted injects the umpire fired
     watchers: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)
+    # values derived from fixed inputs, kept for the session (never state: not in the digest)
+    _memo: dict[Hashable, Any] = field(default_factory=dict)
+
+    def memo(self, key: Hashable, make: Callable[[], T]) -> T:
+        """``make()`` once per key for this session: for pure estimates of fixed inputs."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]  # type: ignore[no-any-return]
 
     @property
     def now(self) -> float:

@@ -167,10 +167,15 @@ def red_estimate(w: World) -> decision.RedEstimate:
 def _response_delay(w: World) -> float:
     """Hours from Red's act to Blue's answer: consultation (unless authority was announced)
     plus C2 there and back, over the links Red knows are up."""
+    down = frozenset(_outages(w))
+    return w.memo(("response_delay", down, w.mind.authority_seen),
+                  lambda: _delay_over(w, down))
+
+
+def _delay_over(w: World, down: frozenset[str]) -> float:
     s, table = w.scenario, w.rules.adjudication.c2
     c2cfg = s.blue.c2
     hq = next((reg.hq_node for _, reg in sorted(s.blue.littoral.items())), c2cfg.authority_node)
-    down = set(_outages(w))
     there = c2.expected_delay(s, table, w.c2.routes, hq, c2cfg.authority_node, w.hours, down)
     back = c2.expected_delay(s, table, w.c2.routes, c2cfg.authority_node, hq, w.hours, down)
     if w.mind.authority_seen:
@@ -181,12 +186,29 @@ def _response_delay(w: World) -> float:
 def _expected_loss_share(w: World) -> float:
     """Hughes-model share of Red's navy lost to the declared anti-ship batteries in range of
     its goal, at the readiness Red has seen."""
-    s, table = w.scenario, w.rules.adjudication
+    s = w.scenario
     navy = [(gid, g) for gid, g in sorted(s.red.groups.items()) if g.kind == "navy"]
     ships = sum(w.red.groups[gid].ships for gid, _ in navy)
     if not navy or ships <= 0:
         return 0.0
     g = navy[0][1]
+    seen = tuple(sorted(w.mind.seen_readiness.items()))
+    shooters, offense = w.memo(("batteries", seen), lambda: _declared_fire(w))
+    # Hughes' scouting term is the kill chain short of the hit: Blue must find Red (its ISR, as
+    # Red believes it) and pass the track to the batteries (the route's delivery chance)
+    down = frozenset(_outages(w))
+    delivery = w.memo(("delivery", down), lambda: _delivery(w, down))
+    scouting = kill_chain_probability(p_detect=w.mind.isr, p_communicate=delivery, p_hit=1.0)
+    lost = salvo_losses(shooters=shooters, offense=offense, targets=ships,
+                        defense=g.interceptors_per_ship * g.p_intercept,
+                        staying_power=g.staying_power, scouting=scouting)
+    return lost / ships
+
+
+def _declared_fire(w: World) -> tuple[float, float]:
+    """Ready launchers in range of Red's objective, and missiles' hits per launcher, of the
+    declared batteries at the readiness Red has seen."""
+    s, table = w.scenario, w.rules.adjudication
     shooters, offense = 0.0, 0.0
     for rid, reg in sorted(s.blue.littoral.items()):
         for _, bat in sorted(reg.batteries.items()):
@@ -194,17 +216,10 @@ def _expected_loss_share(w: World) -> float:
                 ready = table.littoral.ready_share[w.mind.seen_readiness[rid]]
                 shooters += bat.launchers * ready
                 offense = reg.missiles_per_launcher * reg.p_hit
-    # Hughes' scouting term is the kill chain short of the hit: Blue must find Red (its ISR, as
-    # Red believes it) and pass the track to the batteries (the route's delivery chance)
-    scouting = kill_chain_probability(p_detect=w.mind.isr, p_communicate=_delivery(w),
-                                      p_hit=1.0)
-    lost = salvo_losses(shooters=shooters, offense=offense, targets=ships,
-                        defense=g.interceptors_per_ship * g.p_intercept,
-                        staying_power=g.staying_power, scouting=scouting)
-    return lost / ships
+    return shooters, offense
 
 
-def _delivery(w: World) -> float:
+def _delivery(w: World, down: frozenset[str]) -> float:
     """Chance a track report reaches the first littoral regiment's HQ from its ISR, over the
     links Red believes are up or down."""
     s = w.scenario
@@ -215,7 +230,7 @@ def _delivery(w: World) -> float:
     route = w.c2.routes.get((det.report_node, reg.hq_node))
     if route is None:
         return 0.0
-    down, add = set(_outages(w)), w.rules.adjudication.c2.degraded_loss_add
+    add = w.rules.adjudication.c2.degraded_loss_add
     return delivery_probability(losses=[
         link_loss_probability(loss_p=s.blue.c2.links[lid].loss_p, degraded=lid in down,
                               degraded_add=add) for lid in route])

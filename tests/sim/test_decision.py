@@ -1,6 +1,6 @@
 """The pure decision maths (engine/sim/decision.py): each term of Red's utility, the quantal
 choice at its limits, the belief update and Blue's doctrine conditions. (The adjudication
-formulas are tested in tests/test_adjudication.py.)"""
+formulas are tested in tests/sim/test_adjudication.py.)"""
 
 from __future__ import annotations
 

@@ -20,9 +20,9 @@ from engine.sim.adjudication import (
     stochastic_salvo_losses,
 )
 
-VECTORS_PATH = Path(__file__).resolve().parent / "data" / "adjudication_vectors.json"
+VECTORS_PATH = Path(__file__).resolve().parents[1] / "data" / "adjudication_vectors.json"
 SHARED_VECTORS_PATH = (
-    Path(__file__).resolve().parents[2] / "shared" / "validation" / "adjudication_vectors.json"
+    Path(__file__).resolve().parents[3] / "shared" / "validation" / "adjudication_vectors.json"
 )
 VECTORS: dict[str, Any] = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
 

@@ -40,7 +40,7 @@ SCENARIO_PATH = DATA / "scenarios" / "alliance-2024.yaml"
 RULES_PATH = DATA / "rules" / "standard.yaml"
 SCENARIO_TEXT = SCENARIO_PATH.read_text(encoding="utf-8")
 RULES_TEXT = RULES_PATH.read_text(encoding="utf-8")
-MALFORMED = Path(__file__).resolve().parent / "data" / "malformed"
+MALFORMED = Path(__file__).resolve().parents[1] / "data" / "malformed"
 
 # ---- the hand-written corpus ---------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from engine.present.report import build_figures, render, write
 from engine.sim.kernel import run
 from engine.sim.kinds import can_see
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 FIGURES = {"rung", "detections", "c2", "losses"}
 SECTIONS = ["Outcome", "Figures", "Turning points", "Timeline of key events", "Orders by turn",

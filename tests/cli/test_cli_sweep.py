@@ -322,7 +322,7 @@ def test_blue_orders_from_a_game_are_used_in_every_run(game, work):
 def test_blue_orders_from_a_game_use_the_game_rules(work):
     """A game played with its own rules file is replayed under those rules, not the rule set
     its scenario names."""
-    rules = Path(__file__).resolve().parent.parent / "engine" / "data" / "rules" / "standard.yaml"
+    rules = Path(__file__).resolve().parents[2] / "engine" / "data" / "rules" / "standard.yaml"
     custom = work / "custom-rules.yaml"
     custom.write_text(rules.read_text().replace("Routine presence and patrols",
                                                 "Routine presence (custom teaching rules)"))

@@ -11,7 +11,7 @@ import pytest
 from engine.present.playthrough import golden_text_path, main, playthrough, playthrough_of
 from engine.testing import golden_cases
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 
 
 @pytest.mark.parametrize(("name", "seed"), golden_cases())
