@@ -19,6 +19,7 @@ from engine.io.eventlog import canonical, check_chain, read_lines, run_logged
 from engine.io.loading import builtin_names, load_pair
 from engine.sim.controllers import as_decision, default_controllers, name_of
 from engine.sim.kernel import run
+from engine.sim.kinds import payload_problems
 from engine.sim.session import Game
 from engine.sim.state import ListSink
 from engine.spec.rules import Rules
@@ -61,6 +62,18 @@ def check_log_round_trip(scenario: Scenario, rules: Rules, seed: int, folder: Pa
     assert footer["h"] == final and footer["outcome"] == result.outcome
 
 
+def check_payloads(scenario: Scenario, rules: Rules, seeds: Iterable[int]) -> int:
+    """Every record keeps its kind's payload contract (sim/kinds.py: declared fields, one JSON
+    type per field name); return how many records were checked."""
+    checked = 0
+    for seed in seeds:
+        for rec in records_of(scenario, rules, seed):
+            problems = payload_problems(rec)
+            assert not problems, f"seed {seed} seq {rec['seq']}: " + "; ".join(problems)
+            checked += 1
+    return checked
+
+
 def check_scenario(scenario: Scenario, rules: Rules, seeds: tuple[int, ...] = (0, 1)) -> None:
     """Every conformance check for one scenario."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -68,6 +81,7 @@ def check_scenario(scenario: Scenario, rules: Rules, seeds: tuple[int, ...] = (0
             check_twin_runs(scenario, rules, seed)
             check_log_round_trip(scenario, rules, seed, Path(tmp))
     check_information(scenario, rules, seeds)
+    check_payloads(scenario, rules, seeds)
 
 
 # ---- information: no side sees what the model says it cannot know ---------------------------

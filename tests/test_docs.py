@@ -186,7 +186,7 @@ def test_the_readme_game_examples_run(tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     ran = 0
     for code in _python_blocks(ROOT / "README.md"):
-        if "engine.sweep(" in code:  # a thousand runs per posture: tests/sweeps/test_sweep.py covers it
+        if "engine.sweep(" in code:  # a thousand runs per posture: tests/sweeps covers it
             continue
         names: dict = {}
         exec(code, names)  # the README's own example

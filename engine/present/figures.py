@@ -208,7 +208,7 @@ def _fig_detections(t: Tally) -> Figure:
     turns = t.turns
     det = [t.ends[n]["data"]["detections"] for n in turns]
     inc = [t.ends[n]["data"]["incursions"] for n in turns]
-    tracks = [t.ends[n]["data"]["tracks"] for n in turns]
+    tracks = [t.ends[n]["data"]["fresh_tracks"] for n in turns]
     ax.bar([n - 0.2 for n in turns], det, width=0.4, color=BLUE, label="Blue detections")
     ax.bar([n + 0.2 for n in turns], inc, width=0.4, color=RED, alpha=0.8,
            label="Red incursions")

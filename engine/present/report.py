@@ -400,7 +400,7 @@ def _orders(log: Log) -> Section:
 def _per_turn(log: Log) -> Section:
     t = log.tally
     rows = tuple((str(n), d["rung"], str(d["detections"]), str(d["incursions"]),
-                  str(d["tracks"]), str(d["links_degraded"]),
+                  str(d["fresh_tracks"]), str(d["degraded_count"]),
                   f"{d['c2_delivered']} / {d['c2_sent']}", _fmt(float(d["red_losses"])),
                   _fmt(float(d["blue_losses"])))
                  for n in t.turns for d in (t.ends[n]["data"],))

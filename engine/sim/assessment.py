@@ -24,7 +24,8 @@ def assess(w: World) -> None:
     w.emit("state.blue", "blue", _rounded({**blue_situation(w), **blue}))
     w.emit("state.red", "red", _rounded({**red_situation(w), **red}))
     w.emit("turn.measures", "", _rounded({
-        **blue, **red, "tracks": isr.fresh_tracks(w), "links_degraded": len(c2.degraded_links(w)),
+        **blue, **red, "fresh_tracks": isr.fresh_tracks(w),
+        "degraded_count": len(c2.degraded_links(w)),
         "beliefs": {"isr": w.mind.isr, "resolve": w.mind.resolve},
         "armed_attack_known": w.ladder.known_turn is not None}))
     public: dict[str, Any] = {"rung": w.ladder.rung, "red_losses": r6(tally.get("red_losses")),

@@ -130,14 +130,67 @@ _SPECS = (
        "The umpire forces an act on a side, which is told of it."),
     _k("game.fork", "white", Seen.PUBLIC, "turn controllers", "A fork continues from here."),
     # per-turn state
-    _k("state.blue", "blue", Seen.OWN, "", "Blue's own situation at the end of a turn."),
-    _k("state.red", "red", Seen.OWN, "", "Red's own situation at the end of a turn."),
-    _k("turn.measures", "white", Seen.UMPIRE, "", "Every measure of the turn: the umpire's."),
+    _k("state.blue", "blue", Seen.OWN,
+       "isr_tempo readiness authority batteries links_degraded tracks armed_attack_known "
+       "detections c2_delivered c2_sent", "Blue's own situation at the end of a turn."),
+    _k("state.red", "red", Seen.OWN, "groups beliefs seen incursions",
+       "Red's own situation at the end of a turn."),
+    _k("turn.measures", "white", Seen.UMPIRE,
+       "detections c2_delivered c2_sent incursions fresh_tracks degraded_count beliefs "
+       "armed_attack_known", "Every measure of the turn: the umpire's."),
     _k("turn.end", "white", Seen.PUBLIC, "rung red_losses blue_losses",
        "The public end of a turn."),
 )
 
 KINDS: Mapping[str, KindSpec] = {k.name: k for k in _SPECS}
+
+
+def _each(kind: str, names: str) -> dict[str, str]:
+    return dict.fromkeys(names.split(), kind)
+
+
+# A payload field means one thing, with one JSON type, in every kind that carries it (so a
+# table of all records has one type per column); "?" marks a field that may be null.
+FIELD_TYPES: Mapping[str, str] = {
+    **_each("str", "zone group law reason what from to target model mission action domain "
+                   "how controller source side note rung regiment by"),
+    **_each("float", "transit_h on_station_h lands_at_h p_available draw_weather p_weather "
+                     "p_maintenance draw_maintenance p_space_loss draw_space hazard_per_h hours "
+                     "p_detect latency_h p_share until_h ready_in_h p_hit p_intercept "
+                     "ships_before ships_lost launchers_before launchers_lost scouting eta_h "
+                     "p_success gain red_losses blue_losses p_loss"),
+    **_each("int", "shooters missiles good_shots interceptors intercepts hits of count level "
+                   "turn detections c2_delivered c2_sent incursions fresh_tracks degraded_count"),
+    **_each("bool", "seen_by_red detected hardened success destructive attributed invoked "
+                    "armed_attack_known"),
+    **_each("list", "route damage treaty_domains orders links_degraded"),
+    **_each("dict", "options order controllers isr_tempo readiness authority batteries tracks "
+                    "groups beliefs seen"),
+    **_each("float?", "draw p_attribute"),
+    **_each("str?", "link choice"),
+}
+
+_IS = {"str": lambda v: isinstance(v, str), "float": lambda v: type(v) is float,
+       "int": lambda v: type(v) is int, "bool": lambda v: type(v) is bool,
+       "list": lambda v: isinstance(v, list), "dict": lambda v: isinstance(v, dict)}
+
+
+def payload_problems(record: Mapping[str, Any]) -> list[str]:
+    """What in a record's payload breaks its kind's declaration: a missing field, or a value
+    not of the field's type. Empty when the record keeps the contract."""
+    spec, data = KINDS[record["kind"]], record["data"]
+    out = []
+    for name in spec.fields:
+        if name not in data:
+            out.append(f"{spec.name}: missing field {name!r}")
+            continue
+        kind = FIELD_TYPES[name]
+        value = data[name]
+        if value is None and kind.endswith("?"):
+            continue
+        if not _IS[kind.rstrip("?")](value):
+            out.append(f"{spec.name}: {name}={value!r} is not {kind}")
+    return out
 
 
 def visible_to(kind: str, side: Side, data: Mapping[str, Any]) -> tuple[Team, ...]:

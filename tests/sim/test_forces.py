@@ -8,11 +8,11 @@ import pytest
 import engine
 from engine.sim.effects import EFFECTS
 from engine.sim.forces import adversary, isr
-from engine.sim.kinds import KINDS
+from engine.sim.kinds import FIELD_TYPES, KINDS, payload_problems
 from engine.sim.state import ListSink
 from engine.spec.scenario import with_turns, with_values
 from engine.spec.types import EFFECTS as VOCABULARY
-from engine.testing import records_of
+from engine.testing import check_payloads, records_of
 
 
 def test_every_effect_of_the_vocabulary_has_exactly_one_handler():
@@ -50,13 +50,25 @@ def test_a_group_entering_a_zone_during_a_search_is_searched_for_the_rest_of_it(
     assert eta < 40.0
 
 
-@pytest.mark.parametrize("name", ["alliance-2023", "classroom-tutorial"])
-def test_every_record_kind_is_declared_and_carries_its_fields(name):
+@pytest.mark.parametrize("name", ["baseline-2022", "alliance-2023", "alliance-2024",
+                                  "classroom-tutorial"])
+def test_every_record_keeps_its_kinds_payload_contract(name):
     game = engine.Game.load(name)
-    for seed in (0, 13):
-        for rec in records_of(game.scenario, game.rules, seed):
-            spec = KINDS[rec["kind"]]
-            missing = set(spec.fields) - set(rec["data"])
-            assert not missing, f"{rec['kind']} lacks {sorted(missing)}"
-            if spec.side is not None:
-                assert rec["side"] == spec.side
+    assert check_payloads(game.scenario, game.rules, range(8)) > 8 * 100
+    for rec in records_of(game.scenario, game.rules, 23):
+        spec = KINDS[rec["kind"]]
+        if spec.side is not None:
+            assert rec["side"] == spec.side
+
+
+def test_every_declared_field_has_one_type_and_the_check_catches_a_wrong_one():
+    fields = {f for spec in KINDS.values() for f in spec.fields}
+    assert fields == set(FIELD_TYPES)
+    good = {"kind": "isr.detect", "data": {"group": "g", "zone": "z", "p_detect": 0.5,
+                                           "draw": 0.1}}
+    assert payload_problems(good) == []
+    bad = {"kind": "isr.detect", "data": {"group": "g", "zone": "z", "p_detect": 1,
+                                          "draw": None}}
+    assert payload_problems(bad) == ["isr.detect: p_detect=1 is not float"]
+    assert payload_problems({"kind": "isr.detect", "data": {"group": "g"}})[0] == \
+        "isr.detect: missing field 'zone'"
