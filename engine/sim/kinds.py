@@ -73,8 +73,8 @@ _SPECS = (
     # C2
     _k("c2.message.lost", "blue", Seen.OWN, "what to link reason p_loss draw",
        "A message was lost on a link (or had no route)."),
-    _k("c2.message.delivered", "blue", Seen.OWN, "what from route latency_h",
-       "A message reached its destination."),
+    _k("c2.message.delivered", "blue", Seen.OWN, "what from route latency_h latency_z",
+       "A message reached its destination; latency_z: each hop's lognormal draw."),
     _k("c2.share.withheld", "blue", Seen.OWN, "to p_share draw",
        "A report was not shared across nations."),
     _k("c2.link.degraded", "blue", Seen.OWN, "until_h",
@@ -163,7 +163,7 @@ FIELD_TYPES: Mapping[str, str] = {
                    "turn detections c2_delivered c2_sent incursions fresh_tracks degraded_count"),
     **_each("bool", "seen_by_red detected hardened success destructive attributed invoked "
                     "armed_attack_known"),
-    **_each("list", "route damage treaty_domains orders links_degraded"),
+    **_each("list", "route damage treaty_domains orders links_degraded latency_z"),
     **_each("dict", "options order controllers isr_tempo readiness authority batteries tracks "
                     "groups beliefs seen"),
     **_each("float?", "draw p_attribute"),

@@ -57,6 +57,25 @@ def test_a_tutorial_game_with_python_policies_logs_and_verifies(tmp_path):
     assert header["controllers"] == {"blue": "blue_policy", "red": "red_policy"}
 
 
+def test_a_tutorial_stepped_through_the_session_api_logs_and_verifies(tmp_path):
+    game = engine.Game.load("classroom-tutorial")
+    path = tmp_path / "stepped.jsonl"
+    s = game.start_logged(11, path, {"blue": "class-blue", "red": "class-red"})
+    while not s.over:
+        blue, red = s.observation("blue"), s.observation("red")
+        level = "surge" if blue.facts["incursions_seen"] > 0 else "normal"
+        s.submit("blue", [engine.Order("isr_tempo", {"level": level})], controller="class-blue")
+        menu = s.legal_orders("red")
+        pick = "incursion" if red.estimate.resolve < 0.6 and "incursion" in menu else "patrol"
+        s.submit("red", [engine.Order(pick)], controller="class-red")
+        s.step()
+    assert s.final_hash is not None and s.outcome["turns_played"] == s.turn
+    verdict = engine.verify(path)
+    assert verdict.ok, verdict
+    lines = path.read_text().splitlines()
+    assert json.loads(lines[-1])["outcome"] == s.outcome
+
+
 def test_observations_are_json_and_the_umpire_sees_the_truth():
     s = engine.Game.load("alliance-2024").start(seed=1)
     for side in ("blue", "red", "white"):

@@ -84,6 +84,7 @@ def _carry(w: World, route: tuple[str, ...] | None, src: str, dst: str, what: st
     factor = table.command_latency_factor[c2cfg.command]
     rng = w.rng(f"c2.{src}")
     env = w.env
+    draws: list[float] = []  # each hop's latency draw z, for the record
     for lid in route:
         link, state = c2cfg.links[lid], w.c2.links[lid]
         if state.in_use >= state.capacity:
@@ -95,6 +96,7 @@ def _carry(w: World, route: tuple[str, ...] | None, src: str, dst: str, what: st
         degraded = state.degraded_until > env.now
         loss = w.c2.loss[lid][degraded]
         u_loss, z = float(rng.random()), float(rng.standard_normal())
+        draws.append(z)
         if u_loss < loss:
             _release(state)
             w.tally.add("c2_lost")
@@ -111,7 +113,8 @@ def _carry(w: World, route: tuple[str, ...] | None, src: str, dst: str, what: st
     w.tally.add("c2_latency", took)
     if w.recording:
         w.emit("c2.message.delivered", dst, {
-            "what": what, "from": src, "route": list(route), "latency_h": r6(took), **payload})
+            "what": what, "from": src, "route": list(route), "latency_h": r6(took),
+            "latency_z": [r6(z) for z in draws], **payload})
     if on_delivery is not None:
         on_delivery(took)
 
