@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
 from typing import Any
 
 from engine.sim.forces import c2, isr
-from engine.sim.state import World, r6
+from engine.sim.state import World, r6, rounded
 from engine.sim.views import blue_situation, red_situation
 
 
@@ -21,9 +20,9 @@ def assess(w: World) -> None:
     blue = {"detections": tally.get("detections"), "c2_delivered": tally.get("c2_delivered"),
             "c2_sent": tally.get("c2_sent")}
     red = {"incursions": tally.get("incursions")}
-    w.emit("state.blue", "blue", _rounded({**blue_situation(w), **blue}))
-    w.emit("state.red", "red", _rounded({**red_situation(w), **red}))
-    w.emit("turn.measures", "", _rounded({
+    w.emit("state.blue", "blue", rounded({**blue_situation(w), **blue}))
+    w.emit("state.red", "red", rounded({**red_situation(w), **red}))
+    w.emit("turn.measures", "", rounded({
         **blue, **red, "fresh_tracks": isr.fresh_tracks(w),
         "degraded_count": len(c2.degraded_links(w)),
         "beliefs": {"isr": w.mind.isr, "resolve": w.mind.resolve},
@@ -33,16 +32,6 @@ def assess(w: World) -> None:
     if getattr(w.sink, "wants_digest", True):
         public["digest"] = digest(w)
     w.emit("turn.end", "", public)
-
-
-def _rounded(value: Any) -> Any:
-    if isinstance(value, float):
-        return r6(value)
-    if isinstance(value, Mapping):
-        return {k: _rounded(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_rounded(v) for v in value]
-    return value
 
 
 def digest(w: World) -> str:

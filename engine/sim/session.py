@@ -31,7 +31,7 @@ from engine.sim.controllers import Decision, Menu, MenuItem
 from engine.sim.decision import condition_holds
 from engine.sim.forces import adversary, alliance, c2, isr, littoral
 from engine.sim.rng import Seed, Streams, describe
-from engine.sim.state import ListSink, Sink, World, r6
+from engine.sim.state import ListSink, Sink, World, rounded
 from engine.sim.views import Observation, observe, side_facts
 from engine.spec.order import Order
 from engine.spec.rules import Action, Param, Rules
@@ -362,17 +362,6 @@ def param_choices(s: Scenario, spec: Param) -> list[str]:
     tables: dict[ParamKind | None, Mapping[str, object]] = {
         "zone": s.theater.zones, "red_group": s.red.groups, "link": s.blue.c2.links}
     return sorted(tables[spec.kind])
-
-
-def rounded(value: Any) -> Any:
-    """Floats rounded for the log, through nested dicts and lists."""
-    if isinstance(value, float):
-        return r6(value)
-    if isinstance(value, Mapping):
-        return {k: rounded(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [rounded(v) for v in value]
-    return value
 
 
 def _setup(s: Scenario, r: Rules, streams: Streams, sink: Sink) -> World:

@@ -18,7 +18,7 @@ it is global.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -54,6 +54,17 @@ class ListSink(list[dict[str, Any]]):
 def r6(x: float) -> float:
     """Round a float for the log: stable text, and immune to last-bit platform differences."""
     return round(float(x), 6)
+
+
+def rounded(value: Any) -> Any:
+    """Floats rounded for the log (r6), through nested dicts and lists."""
+    if isinstance(value, float):
+        return r6(value)
+    if isinstance(value, Mapping):
+        return {k: rounded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [rounded(v) for v in value]
+    return value
 
 
 # ---- ISR -------------------------------------------------------------------------------------

@@ -33,19 +33,20 @@ def _planted(monkeypatch, name="alliance-2024", seeds=range(10)):
     return str(caught.value)
 
 
+def _reveal(monkeypatch, kind: str, seen: kinds.Seen) -> None:
+    """Plant a leak in the kinds table: ``kind`` seen by ``seen``."""
+    spec = kinds.KINDS[kind]
+    monkeypatch.setitem(kinds.KINDS, kind,  # type: ignore[call-overload]
+                        kinds.KindSpec(spec.name, spec.side, seen, spec.fields, spec.doc))
+
+
 def test_a_red_record_made_public_is_caught(monkeypatch):
-    spec = kinds.KINDS["red.cyber.attack"]
-    monkeypatch.setitem(kinds.KINDS, "red.cyber.attack",  # type: ignore[call-overload]
-                        kinds.KindSpec(spec.name, spec.side, kinds.Seen.PUBLIC, spec.fields,
-                                       spec.doc))
+    _reveal(monkeypatch, "red.cyber.attack", kinds.Seen.PUBLIC)
     assert "Red's own record is seen by Blue" in _planted(monkeypatch)
 
 
 def test_an_unattributed_gain_shown_to_blue_is_caught(monkeypatch):
-    spec = kinds.KINDS["red.gain"]
-    monkeypatch.setitem(kinds.KINDS, "red.gain",  # type: ignore[call-overload]
-                        kinds.KindSpec(spec.name, spec.side, kinds.Seen.BLUE, spec.fields,
-                                       spec.doc))
+    _reveal(monkeypatch, "red.gain", kinds.Seen.BLUE)
     assert "the umpire's record is seen by" in _planted(monkeypatch)
 
 

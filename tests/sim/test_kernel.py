@@ -228,41 +228,36 @@ def test_outages_end_when_the_slower_node_recovers_under_the_command_arrangement
     assert max(durations["alliance-2024"]) < max(durations["baseline-2022"])
 
 
+def _red_reads(blue_orders_turn_2: list[Order], read) -> list[float]:
+    """What Red's estimate (``read``) says on turns 1-3 when Blue gives orders on turn 2."""
+    seen = []
+
+    def red(obs):
+        seen.append(read(obs.estimate))
+        return []
+
+    def blue(obs):
+        return blue_orders_turn_2 if obs.turn == 2 else []
+
+    play("alliance-2024", turns=3, blue=Callback(blue), red=Callback(red))
+    return seen
+
+
 def test_moves_are_simultaneous_red_does_not_see_blue_orders_of_the_same_turn():
-    def estimates(blue_orders_turn_2: list[Order]) -> list[float]:
-        seen = []
+    def resolve(est):
+        return est.resolve
 
-        def red(obs):
-            seen.append(obs.estimate.resolve)
-            return []
-
-        def blue(obs):
-            return blue_orders_turn_2 if obs.turn == 2 else []
-
-        play("alliance-2024", turns=3, blue=Callback(blue), red=Callback(red))
-        return seen
-
-    quiet = estimates([])
-    signalled = estimates([Order("signal_resolve")])
+    quiet = _red_reads([], resolve)
+    signalled = _red_reads([Order("signal_resolve")], resolve)
     # a public statement raises Red's belief in Blue's resolve from turn 3, not on turn 2
     assert signalled[:2] == quiet[:2] and signalled[2] > quiet[2]
 
 
 def test_red_does_not_see_blue_readiness_it_has_not_observed():
-    def estimates(blue_orders_turn_2: list[Order]) -> list[float]:
-        seen = []
+    def losses(est):
+        return est.expected_loss_share
 
-        def red(obs):
-            seen.append(obs.estimate.expected_loss_share)
-            return []
-
-        def blue(obs):
-            return blue_orders_turn_2 if obs.turn == 2 else []
-
-        play("alliance-2024", turns=3, blue=Callback(blue), red=Callback(red))
-        return seen
-
-    quiet = estimates([])
-    garrison = estimates([Order("littoral_posture", {"readiness": "garrison"})])
+    quiet = _red_reads([], losses)
+    garrison = _red_reads([Order("littoral_posture", {"readiness": "garrison"})], losses)
     # going to garrison is not a public act: Red's estimate of its losses does not move
     assert garrison == quiet
