@@ -28,13 +28,23 @@ for every golden case (``make golden`` does it); review the diff.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from engine.present.playlines import (
+    LINES,
+    chance_text,
+    generic,
+    hours,
+    num,
+    order_text,
+    payload,
+    value_text,
+)
 
 Rec = Mapping[str, Any]
 
@@ -47,203 +57,6 @@ LEGEND = ("# p: the chance of an event, draw: the uniform number drawn for it (a
 _ECHOES = {"blue.exercise", "blue.signal"}
 # per-turn bookkeeping: the state each side holds and the umpire's measures
 _BOOKKEEPING = {"state.blue", "state.red", "turn.measures"}
-
-
-# ---- numbers ---------------------------------------------------------------------------------
-
-def _num(x: Any, places: int = 2) -> str:
-    """A number, rounded and without trailing zeros; '?' when missing; anything else as text."""
-    if x is None:
-        return "?"
-    if isinstance(x, bool) or not isinstance(x, int | float):
-        return str(x)
-    text = f"{float(x):.{places}f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-def _p(x: Any) -> str:
-    """A probability or a draw: three decimals."""
-    return _num(x, 3)
-
-
-def _h(x: Any) -> str:
-    """An hour of game time: one decimal."""
-    return "?" if x is None else f"{float(x):.1f}" if isinstance(x, int | float) else str(x)
-
-
-def _chance(p: Any, draw: Any) -> str:
-    return f"p={_p(p)} draw={_p(draw)}"
-
-
-def _value(x: Any) -> str:
-    if isinstance(x, int | float) and not isinstance(x, bool):
-        return _num(x, 3)
-    if isinstance(x, str):
-        return x
-    return json.dumps(x, sort_keys=True, separators=(",", ":"))
-
-
-# ---- orders ----------------------------------------------------------------------------------
-
-def _order(o: Any) -> str:
-    if not isinstance(o, Mapping):
-        return _value(o)
-    params = o.get("params") or {}
-    text = str(o.get("action", "?"))
-    if isinstance(params, Mapping) and len(params) == 1:  # isr_tempo=surge
-        text += f"={_value(next(iter(params.values())))}"
-    elif isinstance(params, Mapping) and params:  # action(a=1, b=2)
-        text += "(" + ", ".join(f"{k}={_value(v)}" for k, v in sorted(params.items())) + ")"
-    elif params:
-        text += f"({_value(params)})"
-    if o.get("side"):
-        text += f" on {o['side']}"
-    if o.get("note"):
-        text += f' "{o["note"]}"'
-    return text
-
-
-# ---- key events: one line each ---------------------------------------------------------------
-
-def _d(r: Rec) -> Mapping[str, Any]:
-    data: Mapping[str, Any] = r["data"]  # a mapping: _check saw to it
-    return data
-
-
-def _flag(on: Any, yes: str, no: str) -> str:
-    return "?" if on is None else yes if on else no
-
-
-def _move(r: Rec) -> str:
-    d = _d(r)
-    if d.get("from") == d.get("to") and "to" in d:
-        return f"{r.get('unit', '?')} stays in {d['to']} ({d.get('mission', '?')})"
-    return (f"{r.get('unit', '?')} sails {d.get('from', '?')} -> {d.get('to', '?')} "
-            f"({d.get('mission', '?')}, eta t={_h(d.get('eta_h'))}h)")
-
-
-def _incursion(r: Rec) -> str:
-    d = _d(r)
-    return f"red.incursion {r.get('unit', '?')} -> {d.get('zone', '?')}"
-
-
-def _cyber(r: Rec) -> str:
-    d = _d(r)
-    hard = " (hardened)" if d.get("hardened") else ""
-    chance = _chance(d.get("p_success"), d.get("draw"))
-    return (f"red cyber attack on {d.get('link', '?')}{hard}: "
-            f"{_flag(d.get('success'), 'success', 'failed')} ({chance})")
-
-
-def _counterspace(r: Rec) -> str:
-    d = _d(r)
-    how = _flag(d.get("destructive"), "destructive", "jamming")
-    return (f"red counterspace attack ({how}): {_flag(d.get('success'), 'success', 'failed')} "
-            f"({_chance(d.get('p_success'), d.get('draw'))})")
-
-
-def _gain(r: Rec) -> str:
-    d = _d(r)
-    seen = _flag(d.get("attributed"), "attributed", "not attributed")
-    # an act Blue attributes by an intelligence draw carries it; an incursion is seen outright
-    draw = (f", {_chance(d['p_attribute'], d.get('draw'))}" if d.get("p_attribute") is not None
-            else "")
-    return f"red gain {_num(d.get('gain'), 3)} ({d.get('action', '?')}, {seen}{draw})"
-
-
-def _attribution(r: Rec) -> str:
-    d = _d(r)
-    return f"blue attributes {d.get('action', '?')} ({d.get('domain', '?')}) to red"
-
-
-def _salvo(r: Rec) -> str:
-    d = _d(r)
-    damage = d.get("damage") or []
-    dmg = f", damage {'/'.join(_num(x) for x in damage)}" if damage else ""
-    return (f"salvo {r.get('unit', '?')} -> {d.get('target', '?')}: "
-            f"{_num(d.get('shooters'))} shooters, {_num(d.get('missiles'))} missiles, "
-            f"{_num(d.get('good_shots'))} good (p_hit={_p(d.get('p_hit'))}), "
-            f"{_num(d.get('interceptors'))} interceptors, {_num(d.get('intercepts'))} intercepted "
-            f"(p={_p(d.get('p_intercept'))}), {_num(d.get('hits'))} hits{dmg}; "
-            f"{_num(d.get('ships_lost'))} of {_num(d.get('ships_before'))} ships lost")
-
-
-def _strike(r: Rec) -> str:
-    d = _d(r)
-    return (f"red strike {r.get('unit', '?')} -> {d.get('target', '?')}: "
-            f"{_num(d.get('launchers_lost'))} of {_num(d.get('launchers_before'))} launchers lost "
-            f"(battery of {_num(d.get('of'))}; scouting {_num(d.get('scouting'))})")
-
-
-def _article5(r: Rec) -> str:
-    d = _d(r)
-    if d.get("invoked"):
-        return f"ARTICLE V invoked ({d.get('domain', '?')})"
-    covered = ", ".join(str(x) for x in d.get("treaty_domains") or [])
-    return f"ARTICLE V not invoked ({d.get('domain', '?')} is not among: {covered})"
-
-
-def _inject(r: Rec) -> str:
-    d = _d(r)
-    live = " (live)" if d.get("live") else ""
-    note = f': "{d["note"]}"' if d.get("note") else ""
-    return f"umpire inject{live} on {d.get('side') or '?'}: {d.get('action', '?')}{note}"
-
-
-def _displace(r: Rec) -> str:
-    d = _d(r)
-    seen = ", seen by red" if d.get("seen_by_red") else ""
-    return (f"{r.get('unit', '?')} displaces {d.get('from', '?')} -> {d.get('to', '?')} "
-            f"(ready in {_h(d.get('ready_in_h'))}h{seen})")
-
-
-def _fork(r: Rec) -> str:
-    d = _d(r)
-    who = d.get("controllers") or {}
-    names = ", ".join(f"{k}={v}" for k, v in sorted(who.items())) if isinstance(who, Mapping) \
-        else _value(who)
-    return f"fork from turn {d.get('turn', '?')}: {names}"
-
-
-LINES: dict[str, Callable[[Rec], str]] = {
-    "red.move": _move,
-    "red.incursion": _incursion,
-    "red.cyber.attack": _cyber,
-    "red.counterspace.attack": _counterspace,
-    "red.gain": _gain,
-    "intel.attribution": _attribution,
-    "c2.link.degraded": lambda r: f"link {r.get('unit', '?')} down until "
-                                  f"t={_h(_d(r).get('until_h'))}h",
-    "c2.link.restored": lambda r: f"link {r.get('unit', '?')} restored",
-    "space.degraded": lambda r: f"space links down until t={_h(_d(r).get('until_h'))}h",
-    "c2.hardened": lambda r: "blue hardens its C2 links",
-    "c2.authority.granted": lambda r: f"engagement authority reaches "
-                                      f"{_d(r).get('regiment', r.get('unit', '?'))} "
-                                      f"(from {_d(r).get('by', '?')})",
-    "alliance.consultation": lambda r: f"allies consult at {r.get('unit', '?')} on "
-                                       f"{_d(r).get('regiment', '?')}'s authority "
-                                       f"({_h(_d(r).get('hours'))}h)",
-    "littoral.readiness": lambda r: f"{r.get('unit', '?')} readiness {_d(r).get('from', '?')} "
-                                    f"-> {_d(r).get('to', '?')}",
-    "littoral.displace": _displace,
-    "engagement.salvo": _salvo,
-    "engagement.strike": _strike,
-    "escalation.rung": lambda r: f"rung {_d(r).get('from', '?')} -> {_d(r).get('to', '?')} "
-                                 f"(level {_d(r).get('level', '?')})",
-    "escalation.threshold": lambda r: f"THRESHOLD: red orders an armed attack "
-                                      f"({_d(r).get('action', '?')}, {_d(r).get('domain', '?')})",
-    "alliance.armed_attack": lambda r: f"blue learns of the armed attack "
-                                       f"({_d(r).get('domain', '?')}, by {_d(r).get('how', '?')})",
-    "alliance.article5": _article5,
-    "umpire.inject": _inject,
-    "game.fork": _fork,
-}
-
-
-def _generic(r: Rec) -> str:
-    """A kind this module does not know: its name, unit and payload, so the diff shows it."""
-    fields = " ".join(f"{k}={_value(v)}" for k, v in sorted(_d(r).items()))
-    return " ".join(x for x in (str(r["kind"]), str(r.get("unit") or ""), fields) if x)
 
 
 # ---- one turn --------------------------------------------------------------------------------
@@ -279,13 +92,13 @@ _Key = tuple[str, str, str]  # (searching unit, group, zone)
 def _detect(r: Rec, pending: dict[_Key, list[Rec]]) -> str:
     """A detection line with the p and draw of the search that decided it (the earliest one
     still waiting from the same unit on the same group and zone)."""
-    d = _d(r)
+    d = payload(r)
     unit, group = str(r.get("unit", "?")), str(d.get("group", "?"))
     waiting = pending.get((unit, group, str(d.get("zone", "?"))))
     draw = ""
     if waiting:
-        s = _d(waiting.pop(0))
-        draw = f" ({_chance(s.get('p_detect'), s.get('draw'))})"
+        s = payload(waiting.pop(0))
+        draw = f" ({chance_text(s.get('p_detect'), s.get('draw'))})"
     return f"detect {group} in {d.get('zone', '?')} by {unit}{draw}"
 
 
@@ -297,7 +110,7 @@ def _collect(records: Iterable[Any]) -> tuple[list[_Turn], str | None]:
     first_rung: str | None = None
     for i, raw in enumerate(records):
         r = _check(i, raw)
-        kind, d = str(r["kind"]), _d(r)
+        kind, d = str(r["kind"]), payload(r)
         turn = turns.setdefault(int(r["turn"]), _Turn(int(r["turn"])))
         if kind == "escalation.rung" and first_rung is None:
             first_rung = str(d.get("from", "?"))
@@ -348,7 +161,7 @@ def _collect(records: Iterable[Any]) -> tuple[list[_Turn], str | None]:
                     del pending[key]
             if kind == "c2.link.degraded":
                 down_until[str(r.get("unit"))] = d.get("until_h")
-            turn.events.append((r.get("t"), LINES.get(kind, _generic)(r)))
+            turn.events.append((r.get("t"), LINES.get(kind, generic)(r)))
     return list(turns.values()), first_rung
 
 
@@ -371,9 +184,9 @@ _SAME_MIN = 30  # orders shorter than this are written out even when repeated
 
 def _side_line(turn: _Turn, side: str, said: _Said) -> str:
     rec = turn.orders.get(side)
-    data = _d(rec) if rec is not None else {}
+    data = payload(rec) if rec is not None else {}
     orders = list(data.get("orders") or [])
-    text = ", ".join(_order(o) for o in orders) or "hold"
+    text = ", ".join(order_text(o) for o in orders) or "hold"
     before = said.orders.get(side)
     if before is not None and before[0] == text and len(text) >= _SAME_MIN:
         text = f"same as turn {before[1]}"
@@ -385,16 +198,17 @@ def _side_line(turn: _Turn, side: str, said: _Said) -> str:
         head += f" [{controller}]"
         said.controller[side] = controller
     if side == "red" and turn.decision is not None:
-        dd = _d(turn.decision)
+        dd = payload(turn.decision)
         choice = dd.get("choice")
         option = (dd.get("options") or {}).get(choice) or {}
-        chance = _chance(option.get("p") if isinstance(option, Mapping) else None, dd.get("draw"))
+        p = option.get("p") if isinstance(option, Mapping) else None
+        chance = chance_text(p, dd.get("draw"))
         chosen = {o.get("action") for o in orders if isinstance(o, Mapping)}
         text += f"  ({chance})" if choice in chosen else f"  (doctrine drew {choice}: {chance})"
     for rej in turn.rejected.get(side, []):
-        rd = _d(rej)
+        rd = payload(rej)
         source = f" [{rd['source']}]" if rd.get("source") else ""
-        text += f"; REFUSED {_order(rd.get('order'))}{source}: {rd.get('reason', '?')}"
+        text += f"; REFUSED {order_text(rd.get('order'))}{source}: {rd.get('reason', '?')}"
     return f"{head}: {text}"
 
 
@@ -425,12 +239,12 @@ def _turn_block(turn: _Turn, rung: str, said: _Said) -> list[str]:
     lines = [f"== turn {turn.number}  rung {rung} =="]
     sides = (["white"] if "white" in turn.orders or "white" in turn.rejected else [])
     lines += [_side_line(turn, side, said) for side in [*sides, "blue", "red"]]
-    lines += [f"  t={_h(t)}h {text}" for t, text in turn.events]
+    lines += [f"  t={hours(t)}h {text}" for t, text in turn.events]
     if turn.end is not None:
-        e = _d(turn.end)
+        e = payload(turn.end)
         if e.get("red_losses") or e.get("blue_losses"):
-            lines.append(f"  losses this turn: red {_num(e.get('red_losses'))} ships, "
-                         f"blue {_num(e.get('blue_losses'))} launchers")
+            lines.append(f"  losses this turn: red {num(e.get('red_losses'))} ships, "
+                         f"blue {num(e.get('blue_losses'))} launchers")
     summary = _summary(turn)
     if summary:
         lines.append("  " + summary)
@@ -443,7 +257,7 @@ def _outcome(o: Mapping[str, Any]) -> list[str]:
     rest = dict(o)
     take = rest.pop
     if take("deterrence_held", None) is False or o.get("failure_turn") is not None:
-        head = f"deterrence FAILED on turn {_value(take('failure_turn', '?'))}"
+        head = f"deterrence FAILED on turn {value_text(take('failure_turn', '?'))}"
         known, art5 = take("known_turn", None), take("article5_turn", None)
         head += f"; blue knew on turn {known}" if known is not None else "; blue never knew"
         head += f"; Article V on turn {art5}" if art5 is not None else "; no Article V"
@@ -454,18 +268,18 @@ def _outcome(o: Mapping[str, Any]) -> list[str]:
                 rest.pop(key, None)
     lines = [head + f"; highest rung {take('highest_rung', '?')} "
                     f"(level {take('highest_level', '?')}) after {take('turns_played', '?')} turns"]
-    lines.append(f"red gains {_num(take('red_gains', None), 3)}; losses: red "
-                 f"{_num(take('red_losses', None))} ships, blue {_num(take('blue_losses', None))} "
+    lines.append(f"red gains {num(take('red_gains', None), 3)}; losses: red "
+                 f"{num(take('red_losses', None))} ships, blue {num(take('blue_losses', None))} "
                  "launchers")
-    lines.append(f"incursions {_value(take('incursions', '?'))} "
-                 f"({_value(take('incursions_detected', '?'))} detected, mean "
-                 f"{_h(take('mean_time_to_detect_h', None))}h to detect); "
-                 f"detections {_value(take('detections', '?'))}")
+    lines.append(f"incursions {value_text(take('incursions', '?'))} "
+                 f"({value_text(take('incursions_detected', '?'))} detected, mean "
+                 f"{hours(take('mean_time_to_detect_h', None))}h to detect); "
+                 f"detections {value_text(take('detections', '?'))}")
     rate = take("c2_delivery_rate", None)
-    lines.append(f"c2: {_value(take('c2_messages', '?'))} messages, "
-                 f"{_num(rate * 100, 1) if isinstance(rate, int | float) else '?'}% delivered, "
-                 f"mean latency {_num(take('c2_mean_latency_h', None))}h")
-    lines += [f"{k}: {_value(v)}" for k, v in sorted(rest.items())]
+    lines.append(f"c2: {value_text(take('c2_messages', '?'))} messages, "
+                 f"{num(rate * 100, 1) if isinstance(rate, int | float) else '?'}% delivered, "
+                 f"mean latency {num(take('c2_mean_latency_h', None))}h")
+    lines += [f"{k}: {value_text(v)}" for k, v in sorted(rest.items())]
     return ["== outcome ==", *lines]
 
 
@@ -486,7 +300,7 @@ def playthrough(records: Iterable[Any], outcome: Mapping[str, Any] | None = None
     for turn in turns:
         lines += ["", *_turn_block(turn, rung, said)]
         if turn.end is not None:
-            rung = str(_d(turn.end).get("rung", rung))
+            rung = str(payload(turn.end).get("rung", rung))
     if outcome is not None:
         lines += ["", *_outcome(outcome)]
     return "\n".join(lines) + "\n"
