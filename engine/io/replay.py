@@ -141,14 +141,15 @@ def reconstruct(reader: LogReader, scanned: Scan) -> LoggedGame:
                        f"{str(e).splitlines()[0]}") from None
     orders, names = scanned.orders, scanned.names
     controllers = {side: controller_for(h["controllers"][side], side, orders, names,
-                                        rules=rules)
+                                        rules=rules, rationales=scanned.rationales)
                    for side in PLAYERS if side in h["controllers"]}
     switch = None
     parent = h.get("parent")
     if parent:
         switch = Switch(parent["fork_turn"],
                         None if parent.get("seed") is None else int(parent["seed"]),
-                        {side: controller_for(name, side, orders, names, rules=rules)
+                        {side: controller_for(name, side, orders, names, rules=rules,
+                                              rationales=scanned.rationales)
                          for side, name in sorted((parent.get("controllers") or {}).items())},
                         fork_note(parent))
     return LoggedGame(scenario, rules, from_description(h["seed"]), controllers, switch)
@@ -160,13 +161,14 @@ def fork_note(parent: Mapping[str, Any]) -> dict[str, Any]:
 
 def controller_for(name: str, side: str, orders: dict, names: dict,
                    until: int | None = None, fallback: Controller | None = None, *,
-                   rules: Rules) -> Controller:
+                   rules: Rules, rationales: dict | None = None) -> Controller:
     """Doctrine re-decides (under ``rules``); anything else (people, callbacks, files, the
     umpire) replays its recorded orders, up to ``until`` when a live fallback takes over after
     it."""
     if name == "doctrine" and side in SIDES:
         return doctrine(side, rules)
-    return Scripted(orders[side], fallback, name=name, names=names[side], until=until)
+    return Scripted(orders[side], fallback, name=name, names=names[side], until=until,
+                    rationales=(rationales or {}).get(side))
 
 
 def doctrine(side: str, rules: Rules) -> Controller:
@@ -270,6 +272,7 @@ class Scan:
     verdict: Verdict | None
     orders: dict[str, dict[int, list[Order]]]
     names: dict[str, dict[int, str]]
+    rationales: dict[str, dict[int, str]] = field(default_factory=dict)
 
 
 def scan(reader: LogReader) -> Scan:
@@ -278,6 +281,7 @@ def scan(reader: LogReader) -> Scan:
     state = ReadState()
     orders: dict[str, dict[int, list[Order]]] = {s: {} for s in PLAYERS}
     names: dict[str, dict[int, str]] = {s: {} for s in PLAYERS}
+    rationales: dict[str, dict[int, str]] = {}
     prev, last, last_turn, footer = "", 0, 0, False
     for number, text in raw_lines(reader.path, state):
         last = number
@@ -285,19 +289,19 @@ def scan(reader: LogReader) -> Scan:
         if parts is None or chain(prev, parts[0]) != parts[1]:
             return Scan(Verdict(False, 0, last_turn,
                                 f"broken hash chain at line {number}: the line was edited, "
-                                "removed or reordered", number), orders, names)
+                                "removed or reordered", number), orders, names, rationales)
         prev = parts[1]
         footer = text.startswith('{"footer":true')
         if number > 1 and not footer:
             last_turn = _turn_of(text, last_turn)
         if '"kind":"orders"' in text[:120]:
-            _collect(json.loads(text), orders, names)
+            _collect(json.loads(text), orders, names, rationales)
     if state.truncated_at is not None or not footer:
         return Scan(Verdict(False, max(0, last - 1), last_turn,
                             f"truncated after turn {last_turn}: "
                             f"{state.reason or 'no footer'}", state.truncated_at or last + 1),
-                    orders, names)
-    return Scan(None, orders, names)
+                    orders, names, rationales)
+    return Scan(None, orders, names, rationales)
 
 
 def _turn_of(text: str, default: int) -> int:
@@ -311,11 +315,14 @@ def _turn_of(text: str, default: int) -> int:
         return default
 
 
-def _collect(rec: dict[str, Any], orders: dict, names: dict) -> None:
+def _collect(rec: dict[str, Any], orders: dict, names: dict,
+             rationales: dict | None = None) -> None:
     side, turn = rec.get("side"), rec.get("turn")
     if rec.get("kind") == "orders" and side in PLAYERS:
         orders[side][turn] = [Order.from_json(o) for o in rec["data"]["orders"]]
         names[side][turn] = rec["data"]["controller"]
+        if rationales is not None and isinstance(rec["data"].get("rationale"), str):
+            rationales.setdefault(side, {})[turn] = rec["data"]["rationale"]
 
 
 def _diverged(d: Diverged, compared: int) -> Verdict:

@@ -294,7 +294,7 @@ def resume(path: Path, live: Callable[[str], Controller]) -> tuple[RunResult | N
     # recorded orders up to the cut, then people play on
     controllers = {side: recorded(name, side, scanned.orders, scanned.names, until=done,
                                   fallback=live(side) if name != "doctrine" else None,
-                                  rules=game.rules)
+                                  rules=game.rules, rationales=scanned.rationales)
                    for side, name in reader.header["controllers"].items()}
     tmp = path.with_name(f".{path.name}.resume")
     header = {k: v for k, v in reader.header.items() if k != "h"}

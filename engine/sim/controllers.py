@@ -71,6 +71,7 @@ class Decision:
     orders: tuple[Order, ...]
     explanation: Mapping[str, Any] | None = None
     controller: str | None = None  # logged controller name, if not the controller's own
+    rationale: str | None = None  # a team's reasons, in its own words, for the debrief
 
 
 class Controller(Protocol):
@@ -146,16 +147,19 @@ class Scripted:
 
     def __init__(self, orders: Mapping[int, list[Order]], fallback: Controller | None = None,
                  name: str = "orders", names: Mapping[int, str] | None = None,
-                 until: int | None = None) -> None:
+                 until: int | None = None,
+                 rationales: Mapping[int, str] | None = None) -> None:
         self.orders = {t: o for t, o in orders.items() if until is None or t <= until}
         self.fallback = fallback
         self.name = name
         self.names = dict(names or {})
         self.until = until
+        self.rationales = dict(rationales or {})
 
     def __call__(self, obs: Observation, menu: Menu) -> Decision | Sequence[Order]:
         if obs.turn in self.orders:
-            return Decision(tuple(self.orders[obs.turn]), None, self.names.get(obs.turn))
+            return Decision(tuple(self.orders[obs.turn]), None, self.names.get(obs.turn),
+                            self.rationales.get(obs.turn))
         after = self.until is None or obs.turn > self.until
         if self.fallback is not None and after:
             return self.fallback(obs, menu)

@@ -101,6 +101,7 @@ class _Submitted:
     orders: tuple[Order, ...]
     controller: str
     explanation: Mapping[str, Any] | None
+    rationale: str | None = None
 
 
 class Session:
@@ -185,7 +186,7 @@ class Session:
     # ---- acting ------------------------------------------------------------------------------
 
     def submit(self, side: Side, orders: Sequence[Order] | Decision, *, strict: bool = True,
-               controller: str = "api") -> None:
+               controller: str = "api", rationale: str | None = None) -> None:
         """Set ``side``'s orders for this turn (replacing any given before). With ``strict``
         an illegal order refuses the whole submission (:class:`OrderRefused`, with reasons);
         otherwise illegal orders are recorded as rejected when the turn is played."""
@@ -198,7 +199,7 @@ class Session:
             if reasons:
                 raise OrderRefused(side, reasons)
         self._submitted[side] = _Submitted(made.orders, made.controller or controller,
-                                           made.explanation)
+                                           made.explanation, rationale or made.rationale)
 
     def submitted(self, side: Side) -> bool:
         return side in self._submitted
@@ -323,6 +324,8 @@ class Session:
             return
         data: dict[str, Any] = {"controller": sub.controller if sub else "none",
                                 "orders": [o.to_json() for o in sub.orders] if sub else []}
+        if sub is not None and sub.rationale:
+            data["rationale"] = sub.rationale
         explanation = sub.explanation if sub else None
         if side == "blue" and explanation:
             data.update(rounded(explanation))

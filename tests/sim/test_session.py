@@ -64,7 +64,8 @@ def test_a_tutorial_stepped_through_the_session_api_logs_and_verifies(tmp_path):
     while not s.over:
         blue, red = s.observation("blue"), s.observation("red")
         level = "surge" if blue.facts["incursions_seen"] > 0 else "normal"
-        s.submit("blue", [engine.Order("isr_tempo", {"level": level})], controller="class-blue")
+        s.submit("blue", [engine.Order("isr_tempo", {"level": level})], controller="class-blue",
+                 rationale=f"turn {s.turn}: {level} while we watch the islands")
         menu = s.legal_orders("red")
         pick = "incursion" if red.estimate.resolve < 0.6 and "incursion" in menu else "patrol"
         s.submit("red", [engine.Order(pick)], controller="class-red")
@@ -74,6 +75,9 @@ def test_a_tutorial_stepped_through_the_session_api_logs_and_verifies(tmp_path):
     assert verdict.ok, verdict
     lines = path.read_text().splitlines()
     assert json.loads(lines[-1])["outcome"] == s.outcome
+    reasons = [json.loads(x)["data"].get("rationale") for x in lines[1:-1]
+               if '"kind":"orders"' in x and '"side":"blue"' in x]
+    assert reasons and all(r.startswith("turn ") for r in reasons)  # kept, and re-verified
 
 
 def test_observations_are_json_and_the_umpire_sees_the_truth():
