@@ -15,6 +15,7 @@ from rich.table import Table
 from engine import __version__
 from engine.cli.logs import register as register_log_commands
 from engine.cli.play import register as register_play_command
+from engine.cli.serve import register as register_serve_command
 from engine.cli.sweep import sweep_app
 from engine.errors import EngineError, Problem
 from engine.io.eventlog import LogWriter
@@ -198,6 +199,7 @@ from engine.cli.report import register as register_report_commands  # noqa: E402
 
 register_report_commands(app, out_console)
 register_play_command(app, out_console, lambda o: outcome_table(o))
+register_serve_command(app, out_console)
 
 
 def main() -> None:

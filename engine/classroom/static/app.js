@@ -1,0 +1,1 @@
+// pages: see engine/classroom/app.py for the API
