@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from engine import __version__
 from engine.errors import EngineError, Problem
 from engine.io.loading import load_orders, load_pair
 from engine.io.logschema import make_header
-from engine.present.play import Human, Screen, Umpire, last_complete_turn, play, resume
+from engine.present.play import (
+    Human,
+    Screen,
+    Umpire,
+    last_complete_turn,
+    play,
+    resume,
+    resume_command,
+)
 from engine.sim.controllers import BlueDoctrine, Controller, RedQuantal, Scripted, name_of
 from engine.sim.rng import describe, run_sequence
 
@@ -70,9 +81,11 @@ def register(app: typer.Typer, console: Console, outcome_table) -> None:
             players["white"] = Umpire(screen, s, r)
         header = make_header(s, r, describe(run_sequence(seed)),
                              {k: name_of(c) for k, c in players.items()}, __version__)
-        screen.say(f"[bold]{s.meta.title}[/bold] - {s.turns.count} turns; log: {path}")
-        screen.say(f"[dim]{s.meta.notional}[/dim]")
-        result = play(s, r, seed, players, path, header)
+        screen.say(f"[bold]{escape(s.meta.title)}[/bold] - {s.turns.count} turns; log: "
+                   f"{escape(str(path))}")
+        screen.say(f"[dim]{escape(s.meta.notional)}[/dim]")
+        with _interrupted(screen, path):
+            result = play(s, r, seed, players, path, header)
         _finish(screen, result, path, outcome_table)
 
 
@@ -95,17 +108,37 @@ def _resume(screen: Screen, log: Path, handover: bool, outcome_table) -> None:
     def live(side: str) -> Controller:
         return Umpire(screen, s, r) if side == "white" else Human(side, screen, s, r, handover)
 
-    screen.say(f"resuming {log}: replaying turns 1-{last_complete_turn(log)} from the log, "
-               "then play goes on")
-    result, _ = resume(log, live)
+    done = last_complete_turn(log)
+    screen.say(f"resuming {escape(str(log))}: " + (f"replaying turns 1-{done} from the log, "
+                                                      if done else "")
+               + f"play goes on at turn {done + 1}")
+    with _interrupted(screen, log):
+        result, _ = resume(log, live)
     _finish(screen, result, log, outcome_table)
+
+
+@contextmanager
+def _interrupted(screen: Screen, path: Path) -> Iterator[None]:
+    """Ctrl-C during play: no traceback, but where the log is, what it holds and the command
+    that continues the game; exit code 130."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        screen.say(f"\nInterrupted. The log {escape(str(path))} holds every complete turn "
+                   f"({_held(path)}).\nContinue with: {escape(resume_command(path))}")
+        raise typer.Exit(130) from None
+
+
+def _held(path: Path) -> str:
+    done = last_complete_turn(path) if path.exists() else 0
+    return f"turns 1-{done}" if done else "no complete turn yet"
 
 
 def _finish(screen: Screen, result, path: Path, outcome_table) -> None:
     if result is None:
-        screen.say(f"Game saved after the last complete turn. Continue with: "
-                   f"wargame play --resume {path}")
+        screen.say(f"Game saved: the log {escape(str(path))} holds every complete turn "
+                   f"({_held(path)}). Continue with: {escape(resume_command(path))}")
         return
     screen.console.print(outcome_table(result.outcome))
-    screen.say(f"log: {path}\nDebrief with: wargame replay {path} --side blue | "
-               f"wargame report {path} --out report.html")
+    screen.say(f"log: {escape(str(path))}\nDebrief with: wargame replay {escape(str(path))} "
+               f"--side blue | wargame report {escape(str(path))} --out report.html")

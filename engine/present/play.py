@@ -5,24 +5,28 @@ A Human is a controller like any other, a callable ``(observation, menu) -> Deci
 one side its own observation (fog of war: its situation and the records of the last turn it may
 see), offers the menu's legal actions with their parameter choices, says why the others are not
 available now, and asks for confirmation. The Umpire (White cell) gets the umpire's observation
-and fires scripted or custom injects, pauses, or saves and quits between turns. The log is
-written as the game goes; ``resume`` re-executes the complete turns of an interrupted log from
-its recorded orders, checks them against the log, and hands control back to the people from the
-next turn.
+and fires scripted or custom injects, pauses, or saves and quits between turns. A team may give
+its reasons in one line with its orders (the ``rationale`` of its orders record). The hand-over
+clears the screen and the scroll-back. The log is written as the game goes, flushed every turn;
+``resume`` re-executes the complete turns of an interrupted log from its recorded orders, checks
+them against the log byte for byte, and hands control back to the people from the next turn,
+writing on into the same log (replaced atomically), so a game can be resumed any number of
+times and the log always holds every complete turn.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+import shlex
+from collections.abc import Callable, Generator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from engine.errors import LogError, ReplayDivergence
+from engine.errors import LogError
 from engine.io.eventlog import LogWriter, raw_lines
 from engine.present.narrative import labels_of, tell
 from engine.sim.controllers import Controller, Decision, Menu, MenuItem
@@ -33,6 +37,8 @@ from engine.spec.order import Order
 from engine.spec.rules import Action, Rules
 from engine.spec.scenario import Scenario
 from engine.spec.types import Team
+
+CLEAR_ALL = "\x1b[2J\x1b[H\x1b[3J"  # clear the screen, cursor home, erase the scroll-back
 
 
 class SaveAndQuit(Exception):
@@ -57,7 +63,17 @@ class Screen:
             raise SaveAndQuit() from None
 
     def clear(self) -> None:
-        self.console.clear()
+        """Clear the screen and the terminal's scroll-back, so that the next team cannot scroll
+        up to the other team's orders. Output that is not a terminal gets no escape codes; a
+        terminal without them (TERM=dumb) gets a screenful of blank lines."""
+        console = self.console
+        if not console.is_terminal:
+            return
+        if console.is_dumb_terminal:
+            console.file.write("\n" * console.height)
+        else:
+            console.file.write(CLEAR_ALL)
+        console.file.flush()
 
     def choose(self, prompt: str, options: list[str], default: int | None = None) -> int:
         """Ask for one of numbered options until the answer is valid; return its index."""
@@ -96,13 +112,16 @@ class Human:
             self.screen.say(f"[bold]{self.side.upper()} orders for turn {obs.turn}:[/bold]")
             for o in orders or [Order("(no orders)")]:
                 self.screen.say(f"  - {escape(o.action)}{escape(_params(o))}")
+            rationale = one_line(self.screen.ask(RATIONALE_PROMPT))
+            if rationale:
+                self.screen.say(f"  because: {escape(rationale)}")
             if self.screen.ask("Commit these orders? [y]es / [n]o, start again: ").lower() \
                     .startswith("y"):
                 break
         if self.handover:
             self.screen.clear()
             self.screen.say(f"{self.side.upper()} orders committed. Hand the keyboard back.")
-        return Decision(tuple(orders))
+        return Decision(tuple(orders), rationale=rationale or None)
 
     def _show(self, obs: Observation) -> None:
         s = self.screen
@@ -148,6 +167,14 @@ class Human:
                                 "it first to change it.[/yellow]")
                 continue
             orders.append(Order(item.action, choose_params(self.screen, item)))
+
+
+RATIONALE_PROMPT = "Your reasons, in one line, for the debrief (Enter to skip): "
+
+
+def one_line(text: str) -> str:
+    """A typed rationale as one clean line: no control characters, single spaces."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
 def choose_params(screen: Screen, item: MenuItem) -> dict[str, str]:
@@ -265,20 +292,148 @@ def play(scenario: Scenario, rules: Rules, seed: int, controllers: Mapping[str, 
     return result
 
 
+def complete_turns(path: Path) -> tuple[int, int]:
+    """The last turn whose turn.end record is in the log (0 if none), and the length in bytes of
+    the log up to the end of that record's line (of the header line if none)."""
+    last, size, offset = 0, 0, 0
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.endswith(b"\n"):
+                break
+            offset += len(raw)
+            if number == 1:
+                size = offset
+            elif b'"kind":"turn.end"' in raw[:120]:
+                try:
+                    last = int(raw.split(b'"turn":', 1)[1].split(b",", 1)[0])
+                except (IndexError, ValueError):
+                    break
+                size = offset
+    return last, size
+
+
 def last_complete_turn(path: Path) -> int:
     """The last turn whose turn.end record is in the log (0 if none)."""
-    last = 0
-    for _, text in raw_lines(path):
-        if '"kind":"turn.end"' in text[:120]:
-            last = int(text.split('"turn":', 1)[1].split(",", 1)[0])
-    return last
+    return complete_turns(path)[0]
+
+
+def resume_command(path: Path) -> str:
+    """The command that continues the game of ``path``, exactly as to type it."""
+    return f"wargame play --resume {shlex.quote(str(path))}"
+
+
+class _Resuming:
+    """The sink of a resumed game. Every record goes to a new file beside the log; the
+    re-executed turns are compared with the log record by record as they come, then byte for
+    byte; the new file takes the log's place (``os.replace``, atomic) as soon as it holds a
+    complete turn more than the log (or the footer), and play goes on appending to it. Until
+    then the log is left as it was, so a crash at any moment leaves the old log or the new one,
+    and never less than every complete turn."""
+
+    wants_digest = True
+
+    def __init__(self, path: Path, header: dict[str, Any], done: int, size: int) -> None:
+        from engine.io.replay import ComparingSink
+
+        self.path, self.done, self.size = path, done, size
+        self.tmp = temp_path(path)
+        self.writer = LogWriter(self.tmp, header)
+        self.old = cast(Generator[tuple[int, str], None, None], raw_lines(path))
+        next(self.old)
+        self.compare = ComparingSink(self.old, upto_turn=done + 1, writer=self.writer)
+        self.ended = 0  # the last turn whose records are all in the new file
+        self.committed = False
+
+    def start(self) -> None:
+        """Before play: with no complete turn to re-execute, the header is all to check."""
+        if self.done == 0:
+            self._check()
+
+    def emit(self, record: dict[str, Any]) -> None:
+        self.compare.emit(record)
+
+    def end_turn(self, turn: int) -> None:
+        self.writer.end_turn(turn)
+        self.ended = turn
+        if turn == self.done:
+            self._check()
+        elif turn > self.done:
+            self._commit()
+
+    def close(self, outcome: dict[str, Any], turns: int) -> None:
+        self.writer.close(outcome, turns)
+        self._commit()
+
+    def abort(self) -> None:
+        """Stop writing. The new file replaces the log if it holds a complete turn more (an
+        interruption in the instant before the rename); else it holds nothing the log lacks and
+        is removed."""
+        self.writer.abort()
+        self.old.close()
+        if self.ended > self.done:
+            self._commit()
+        elif not self.committed:
+            self.tmp.unlink(missing_ok=True)
+
+    def _check(self) -> None:
+        """The re-executed turns are the log's complete turns, byte for byte (hash chain too)."""
+        from engine.io.replay import Diverged
+
+        self.old.close()
+        line = _first_difference(self.tmp, self.path, self.size)
+        if line is not None:
+            raise Diverged(line, None, None, "the re-executed line is not byte-identical to "
+                                             "the log's")
+
+    def _commit(self) -> None:
+        if self.committed:
+            return
+        _fsync(self.tmp)
+        os.replace(self.tmp, self.path)  # the writer's open file is now the log itself
+        _fsync(self.path.parent)
+        self.committed = True
+
+
+def temp_path(path: Path) -> Path:
+    """The file a resumed game is written to until it holds more than the log."""
+    return path.with_name(f".{path.name}.resume")
+
+
+def _first_difference(new: Path, old: Path, size: int) -> int | None:
+    """The number of the first line of ``new`` that differs from ``old``'s in their first
+    ``size`` bytes (or that ``new`` lacks, or has beyond them); None if they are the same."""
+    with new.open("rb") as a, old.open("rb") as b:
+        number, read = 0, 0
+        while read < size:
+            number += 1
+            line = a.readline()
+            if not line or line != b.readline():
+                return number
+            read += len(line)
+        return number + 1 if a.readline() or read != size else None
+
+
+def _fsync(path: Path) -> None:
+    """Push a file (or a folder's entries) to the disk, where the system allows it."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def resume(path: Path, live: Callable[[str], Controller]) -> tuple[RunResult | None, int]:
     """Continue an interrupted game: re-execute its complete turns from the recorded orders
-    (checked against the log), then let ``live(side)`` controllers play on. Returns the
-    result (None if saved again) and the turn play resumed at."""
-    from engine.io.replay import ComparingSink, Diverged, read_log, reconstruct, scan
+    (checked against the log), then let ``live(side)`` controllers play on, into the same log
+    (see :class:`_Resuming`: it can be resumed again any number of times). Returns the result
+    (None if saved again) and the turn play resumed at. LogError (exit 2), leaving the log as
+    it was, if the log does not re-execute."""
+    from engine.io.replay import Diverged, read_log, reconstruct, scan
     from engine.io.replay import controller_for as recorded
 
     reader = read_log(path)
@@ -289,34 +444,48 @@ def resume(path: Path, live: Callable[[str], Controller]) -> tuple[RunResult | N
     if "truncated" not in scanned.verdict.message:
         raise LogError(f"{path}: cannot resume: {scanned.verdict.message}")
     game = reconstruct(reader, scanned)
-    done = last_complete_turn(path)
+    done, size = complete_turns(path)
+    _refuse_a_fuller_copy(path, done)
     # doctrine re-decides, before and after the cut alike; people (and files) replay their
     # recorded orders up to the cut, then people play on
     controllers = {side: recorded(name, side, scanned.orders, scanned.names, until=done,
                                   fallback=live(side) if name != "doctrine" else None,
                                   rules=game.rules, rationales=scanned.rationales)
                    for side, name in reader.header["controllers"].items()}
-    tmp = path.with_name(f".{path.name}.resume")
     header = {k: v for k, v in reader.header.items() if k != "h"}
-    writer = LogWriter(tmp, header)
-    lines = raw_lines(path)
-    next(lines)
-    sink = ComparingSink(lines, upto_turn=done + 1, writer=writer)
+    sink = _Resuming(path, header, done, size)
     try:
+        sink.start()
         result = run(game.scenario, game.rules, game.seed, controllers, sink, game.switch)
     except SaveAndQuit:
-        writer.abort()
-        os.replace(tmp, path)
+        sink.abort()
         return None, done + 1
     except Diverged as d:
-        writer.abort()
-        tmp.unlink(missing_ok=True)
-        raise ReplayDivergence(f"{path}: line {d.line} does not re-execute ({d.why}); the log "
-                               "was changed since it was written") from None
+        sink.abort()
+        where = f"line {d.line}" if d.line > 0 else "the end of the log"
+        raise LogError(f"{path}: cannot resume: the game does not re-execute as logged ({where}: "
+                       f"{d.why}); the log was changed since it was written, or was written by "
+                       "another engine version. It is left as it was.") from None
     except BaseException:
-        writer.abort()
-        tmp.unlink(missing_ok=True)
+        sink.abort()
         raise
-    writer.close(result.outcome, result.outcome["turns_played"])
-    os.replace(tmp, path)
+    sink.close(result.outcome, result.outcome["turns_played"])
     return result, done + 1
+
+
+def _refuse_a_fuller_copy(path: Path, done: int) -> None:
+    """A resumed game's file left beside the log normally holds no more than the log; if it
+    holds more complete turns (a crash in the instant between writing a turn and renaming, or
+    an older engine that kept resumed turns there), refuse rather than overwrite it."""
+    tmp = temp_path(path)
+    if not tmp.exists():
+        return
+    try:
+        theirs = complete_turns(tmp)[0]
+    except OSError:
+        theirs = 0
+    if theirs > done:
+        mv = f"mv {shlex.quote(str(tmp))} {shlex.quote(str(path))}"
+        raise LogError(f"{tmp} holds turns 1-{theirs}, more than {path} (turns 1-{done}); it is "
+                       f"the game's most recent copy. Check it with: wargame verify {tmp}; then "
+                       f"move it over the log ({mv}) and resume again")
