@@ -16,7 +16,7 @@ from importlib import resources
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import (
     FileResponse,
     JSONResponse,
@@ -33,6 +33,10 @@ from engine.spec.order import Order
 MAX_BODY = 64 * 1024
 PAGES = {"blue": "team.html", "red": "team.html", "umpire": "umpire.html",
          "projector": "projector.html"}
+# a link's token never leaves in a Referer, no page is framed by another site, no answer is
+# kept in a cache or sniffed as another type
+HEADERS = {"referrer-policy": "no-referrer", "x-frame-options": "DENY",
+           "x-content-type-options": "nosniff", "cache-control": "no-store"}
 STATIC = ("app.css", "app.js", "team.html", "umpire.html", "projector.html", "landing.html")
 
 
@@ -62,26 +66,40 @@ def build_app(room: Room, tokens: Tokens, *, keepalive_s: float = 15.0) -> Starl
         origin = request.headers.get("origin")
         if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
             raise Refused(403, "cross-site request refused")
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY:
+            raise Refused(413, f"request larger than {MAX_BODY} bytes")
         raw = b""
-        async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > MAX_BODY:
-                raise Refused(413, f"request larger than {MAX_BODY} bytes")
+        try:
+            async for chunk in request.stream():
+                raw += chunk
+                if len(raw) > MAX_BODY:
+                    raise Refused(413, f"request larger than {MAX_BODY} bytes")
+        except ClientDisconnect:
+            raise Refused(400, "the request was cut off") from None
         try:
             data = json.loads(raw)
         except ValueError as e:
             raise Refused(400, f"malformed JSON: {e}") from None
+        except RecursionError:
+            raise Refused(400, "malformed JSON: nested too deeply") from None
         if not isinstance(data, dict):
             raise Refused(400, "expected a JSON object")
+        try:  # "\ud800" is valid JSON but no text: it could be neither logged nor answered
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise Refused(400, "the request holds a lone surrogate, which is not text") from None
         return data
 
     def guarded(handler: Callable[[Request], Awaitable[Response]]
                 ) -> Callable[[Request], Awaitable[Response]]:
         async def run(request: Request) -> Response:
             try:
-                return await handler(request)
+                response = await handler(request)
             except Refused as r:
-                return JSONResponse({"error": r.message}, status_code=r.status)
+                response = JSONResponse({"error": r.message}, status_code=r.status)
+            response.headers.update(HEADERS)
+            return response
         return run
 
     async def landing(request: Request) -> Response:
@@ -118,7 +136,7 @@ def build_app(room: Room, tokens: Tokens, *, keepalive_s: float = 15.0) -> Starl
         data = await body(request)
         action = request.path_params["action"]
         if action == "advance":
-            return _answer(room.advance(str(data.get("late", "wait"))))
+            return _answer(room.advance(_text(data.get("late")) or "wait"))
         if action == "inject":
             if "scripted" in data:
                 return _answer(room.fire_scripted(_int(data["scripted"])))
@@ -133,8 +151,7 @@ def build_app(room: Room, tokens: Tokens, *, keepalive_s: float = 15.0) -> Starl
     async def events(request: Request) -> Response:
         role(request)
         return StreamingResponse(_stream(room, request, keepalive_s),
-                                 media_type="text/event-stream",
-                                 headers={"cache-control": "no-store"})
+                                 media_type="text/event-stream")
 
     routes = [
         Route("/", guarded(landing)),

@@ -115,23 +115,37 @@ class Room:
         scanned = scan(reader)
         if scanned.verdict is None:
             raise EngineError(f"{log}: this game is finished; replay it or report on it")
+        if "truncated" not in scanned.verdict.message:
+            raise EngineError(f"{log}: cannot resume: {scanned.verdict.message}; it is left "
+                              "as it was")
         header = {k: v for k, v in reader.header.items() if k != "h"}
+        if header.get("controllers") != CONTROLLERS:
+            raise EngineError(f"{log}: not a game served to a classroom (its players are "
+                              f"{header.get('controllers')}); continue it with the command "
+                              "that made it")
         game = Game.from_header(header)
         done = _complete_turns(log)
         tmp = log.with_name(f".{log.name}.resuming")
         room = cls._open(game, header["seed"], LogWriter(tmp, header), log)
-        for turn in range(1, done + 1):
-            for side in ("white", "blue", "red"):
-                orders = scanned.orders.get(side, {}).get(turn)
-                if orders is not None:
-                    room.session.submit(side, orders, strict=False,  # type: ignore[arg-type]
-                                        controller=scanned.names[side][turn],
-                                        rationale=scanned.rationales.get(side, {}).get(turn))
-            room.session.step()
-        room.writer.end_turn(done)
-        _same_prefix(tmp, log)
+        try:
+            for turn in range(1, done + 1):
+                for side in ("white", "blue", "red"):
+                    orders = scanned.orders.get(side, {}).get(turn)
+                    if orders is not None:
+                        room.session.submit(side, orders,  # type: ignore[arg-type]
+                                            strict=False, controller=scanned.names[side][turn],
+                                            rationale=scanned.rationales.get(side, {}).get(turn))
+                room.session.step()
+            room.writer.end_turn(done)
+            _same_prefix(tmp, log)
+        except BaseException:
+            room.writer.abort()
+            tmp.unlink(missing_ok=True)
+            raise
         os.replace(tmp, log)  # the writer's file is now the log itself
         room.writer.path = log
+        if room.session.over:  # the last turn ended the game before its footer was written
+            room.writer.close(room.session.outcome, room.session.turn)
         return room
 
     # ---- what happens ------------------------------------------------------------------------
@@ -153,6 +167,8 @@ class Room:
             return ["the game is over"]
         if len(orders) > MAX_ORDERS:
             return [f"at most {MAX_ORDERS} orders a turn"]
+        if not _is_text(rationale):
+            return ["the rationale is not valid text"]
         reasons = [f"{o.action}: {why}" for o in orders
                    if (why := self.session.problem(side, o)) is not None]
         if not reasons:
@@ -166,6 +182,8 @@ class Room:
             return ["the game is over"]
         if order.side not in TEAMS:
             return ["an inject must name side blue or red"]
+        if not _is_text(order.note or ""):
+            return ["the note is not valid text"]
         why = self.session.problem(order.side, Order(order.action, dict(order.params)))
         if why:
             return [f"{order.action}: {why}"]
@@ -179,8 +197,10 @@ class Room:
         s = self.session
         if s.over:
             return ["the game is over"]
+        if late not in ("wait", "doctrine", "hold"):
+            return [f"late must be wait, doctrine or hold, not {late[:40]!r}"]
         missing = [side for side in TEAMS if side not in self.pending]
-        if missing and late not in ("doctrine", "hold"):
+        if missing and late == "wait":
             return [f"waiting for {', '.join(missing)}; force the turn with doctrine or hold"]
         if self.injects:
             s.submit("white", self.injects, strict=False, controller="umpire")
@@ -223,10 +243,27 @@ class Room:
         if not 0 <= index < len(injects):
             return [f"no scripted inject {index}"]
         inj = injects[index]
+        turn = self.session.turn
+        if inj.turn < turn or index in self.session.w.fired_early:
+            return [f"scripted inject {index} has already fired"]
+        if inj.turn == turn:
+            return [f"scripted inject {index} fires this turn anyway"]
+        if any(o.action == inj.action and o.note == inj.note for o in self.injects):
+            return [f"scripted inject {index} is already set to fire this turn"]
         side = inj.side if inj.side in TEAMS else (
             "blue" if inj.action in self.game.rules.actions.blue else "red")
         return self.inject(Order(inj.action, {k: str(v) for k, v in inj.params.items()},
                                  side, inj.note))  # type: ignore[arg-type]
+
+
+def _is_text(value: str) -> bool:
+    """Whether a string can be written to the log (a lone surrogate cannot: it would stop the
+    turn half played)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _complete_turns(log: Path) -> int:
@@ -240,7 +277,6 @@ def _same_prefix(new: Path, old: Path) -> None:
     with new.open("rb") as a, old.open("rb") as b:
         for number, line in enumerate(a, start=1):
             if b.readline() != line:
-                new.unlink()
                 raise EngineError(f"{old}: line {number} differs when the game is re-executed; "
                                   "the log was not made by this engine and rules, or was "
                                   "edited; it is left as it was")

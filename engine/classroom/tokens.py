@@ -45,6 +45,7 @@ def save(tokens: Tokens, path: Path) -> None:
     """Write the tokens atomically with mode 0600."""
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a leftover .tmp keeps its old mode when opened
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(tokens.by_role, fh, sort_keys=True)
     os.replace(tmp, path)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 from pathlib import Path
-from typing import Annotated
+from typing import IO, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+from engine.errors import EngineError
 
 
 def register(app: typer.Typer, console: Console) -> None:
@@ -29,6 +32,8 @@ def register(app: typer.Typer, console: Console) -> None:
         = None,
     ) -> None:
         """Serve a game to a browser per team, an umpire console and a projector view."""
+        import asyncio
+
         import uvicorn
 
         from engine.classroom.app import build_app
@@ -36,15 +41,21 @@ def register(app: typer.Typer, console: Console) -> None:
         from engine.classroom.tokens import load, new_tokens, save, tokens_path
         from engine.game import Game
 
+        # everything that can be refused is, before a log is written or moved: the links of
+        # a game resumed, the port, a second server on the same game
         if resume_log is not None:
-            room = Room.resume(resume_log)
             tokens = load(tokens_path(resume_log))
+            sock = _bind(host, port)
+            held = _hold(tokens_path(resume_log), resume_log)
+            room = Room.resume(resume_log)
         else:
             game = Game.load(scenario)
             log = out or Path("runs") / f"{game.scenario.meta.id}-serve-seed{seed}.jsonl"
             tokens = new_tokens()
+            sock = _bind(host, port)
             room = Room.start(game, seed, log)
             save(tokens, tokens_path(log))
+            held = _hold(tokens_path(log), log)
         config = uvicorn.Config(build_app(room, tokens), host=host, port=port,
                                 log_level="warning", lifespan="off")
         server = uvicorn.Server(config)
@@ -54,24 +65,69 @@ def register(app: typer.Typer, console: Console) -> None:
 
         async def announce() -> None:
             while not server.started:
-                import asyncio
                 await asyncio.sleep(0.05)
-            bound = server.servers[0].sockets[0].getsockname()[1]
-            shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-            base = f"http://{shown}:{bound}"
+            bound = sock.getsockname()[1]
+            shown = _address() if host in ("0.0.0.0", "::") else host
+            base = f"http://{f'[{shown}]' if ':' in shown else shown}:{bound}"
             console.print(f"Serving {escape(room.game.scenario.meta.title)} "
                           f"(log: {escape(str(room.log))})")
             for role in ("blue", "red", "umpire", "projector"):
-                console.print(f"  {role:9} {base}/play/{tokens.by_role[role]}")
+                # soft_wrap: a link is never folded across lines, however narrow the terminal
+                console.print(f"  {role:9} {base}/play/{tokens.by_role[role]}", soft_wrap=True)
             console.print(f"Stop with Ctrl-C; continue later with: wargame serve --resume "
                           f"{escape(str(room.log))}", highlight=False)
 
-        import asyncio
-
         async def main() -> None:
-            await asyncio.gather(server.serve(), announce())
+            await asyncio.gather(server.serve(sockets=[sock]), announce())
 
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C stops serving; the log holds
             asyncio.run(main())
         console.print(f"Stopped. Every complete turn is in {escape(str(room.log))}; continue "
                       f"with: wargame serve --resume {escape(str(room.log))}", highlight=False)
+        if held is not None:
+            held.close()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, or a plain refusal (port taken, unknown host)."""
+    # IPPROTO_TCP named: asyncio sets TCP_NODELAY only on sockets that say so (without it,
+    # every answer waits 40 ms for a delayed ACK)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET,
+                         socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise EngineError(f"cannot serve on {host} port {port}: {e.strerror or e}; choose "
+                          "another --port (0 picks a free one)") from None
+    return sock
+
+
+def _hold(tokens: Path, log: Path) -> IO[bytes] | None:
+    """Lock the game's tokens file for as long as this process serves the game (the kernel
+    lets go when the process ends, killed or not): a second server resuming the same log
+    would move a new file into its place while the first still writes turns to the old."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: serve without the guard
+        return None
+    fh = tokens.open("rb")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise EngineError(f"{log}: this game is being served by another 'wargame serve'; use "
+                          "its links, or stop it (Ctrl-C) before resuming") from None
+    return fh
+
+
+def _address() -> str:
+    """This computer's address on the classroom network (the one its default route uses; no
+    packet is sent), or 127.0.0.1 when it has none."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 1))
+            return str(probe.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"

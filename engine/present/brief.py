@@ -3,7 +3,9 @@
 ``render_brief(scenario, rules, side, fmt)`` builds a document from the scenario's meta and forces
 and the rule set's menus and ladder. Blue and Red see only what their team may know; White (the
 umpire) sees both sides plus Red's decision model, Blue's doctrine and the scheduled injects.
-Every number is notional, and each brief says so at the top.
+Every number is notional, and each brief says so at the top. Each brief has the theater map
+(``svgmap``: the public picture plus the side's own forces; White's shows both) and is drawn in
+its side's colour.
 """
 
 from __future__ import annotations
@@ -16,16 +18,19 @@ from engine.present.document import (
     Items,
     Paragraph,
     Section,
+    Svg,
     Table,
     to_html,
     to_markdown,
 )
+from engine.present.svgmap import BLUE, RED, forces_layer, theater_svg
 from engine.sim.session import param_choices
 from engine.spec.rules import FACTS, Action, Param, Rules, parse_condition
 from engine.spec.scenario import Scenario
 
 SIDES = ("blue", "red", "white")
 FORMATS = ("md", "html")
+ACCENT = {"blue": BLUE, "red": RED, "white": "#374151"}
 NOTIONAL = ("Notional exercise: every number in this brief is an illustrative teaching value, "
             "never a claim about a real system. Red is an abstract adversary, not any real state.")
 COMMAND = {
@@ -64,7 +69,7 @@ def build_brief(scenario: Scenario, rules: Rules, side: str) -> Document:
     if side not in SIDES:
         raise ValueError(f"side: expected blue, red or white, found '{side}'")
     s, r = scenario, rules
-    sections = [_situation(s), *_forces(s, side), _objectives(s, r, side), _menus(s, r, side),
+    sections = [_situation(s, side), *_forces(s, side), _objectives(s, r, side), _menus(s, r, side),
                 _ladder(r, side), _turn(s, r, side)]
     if side == "white":
         sections += [_red_model(r), _doctrine(r), _injects(s), _adjudication(r)]
@@ -72,7 +77,8 @@ def build_brief(scenario: Scenario, rules: Rules, side: str) -> Document:
                     subtitle=(f"Scenario {s.meta.id}, rule set {r.name}; {s.turns.count} turns "
                               f"of {s.turns.hours:g} hours.",),
                     callouts=(Callout(NOTIONAL), Callout(_handling(side), "warning")),
-                    sections=tuple(sections), meta={"wargame-brief-side": side})
+                    sections=tuple(sections), meta={"wargame-brief-side": side},
+                    accent=ACCENT[side])
 
 
 def _team(s: Scenario, side: str) -> str:
@@ -99,7 +105,7 @@ def _num(x: float) -> str:
 
 # ---- situation -------------------------------------------------------------------------------
 
-def _situation(s: Scenario) -> Section:
+def _situation(s: Scenario, side: str) -> Section:
     blue = s.sides.blue
     partners = f"; partners: {', '.join(blue.partners)}" if blue.partners else ""
     blocks: list[Block] = [
@@ -112,9 +118,19 @@ def _situation(s: Scenario) -> Section:
     ]
     if s.meta.changes:
         blocks += [Heading("What changed in this posture"), Items(s.meta.changes)]
-    blocks += [Heading("The theater"), _zones_table(s), Heading("Sources"),
+    blocks += [Heading("The theater"), _map(s, side), _zones_table(s), Heading("Sources"),
                Items(s.meta.sources)]
     return Section("Situation", tuple(blocks))
+
+
+def _map(s: Scenario, side: str) -> Svg:
+    """The theater map: what everyone knows, plus this side's forces as the game starts."""
+    whose = {"blue": "your forces", "red": "your forces", "white": "both sides' forces"}[side]
+    title = f"The theater and {whose} at the start"
+    caption = (f"{title}. Zones are laid out from their distances (a schematic, not a chart); "
+               "circle size shows a zone's area.")
+    return Svg("map", theater_svg(s, forces_layer(s, side, title), width=760, height=480),
+               caption)
 
 
 def _domains(domains: tuple[str, ...]) -> str:

@@ -1,9 +1,12 @@
-"""A small document model (headings, paragraphs, lists, tables, images) with two renderers.
+"""A small document model (headings, paragraphs, lists, tables, images, maps) with two renderers.
 
 Briefs and reports build a ``Document`` of plain-text blocks; ``to_html`` writes one
 self-contained page (inline CSS, images as base64 data URIs, every text escaped with
 ``html.escape``) and ``to_markdown`` writes Markdown, with images either inline as data URIs or
-as links into a folder of PNG files the caller writes. No other module writes HTML by hand.
+as links into a folder of PNG (and SVG) files the caller writes. No other module writes HTML by
+hand. The one block that is not plain text, ``Svg``, holds a drawing made by
+``engine.present.svgmap`` (which escapes its own texts); it is checked when made - well-formed
+SVG with no script, no foreign content, no event handler and no link - and embedded as is.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import base64
 import html
 import re
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 # ---- the model -------------------------------------------------------------------------------
@@ -70,7 +74,37 @@ class Image:
     wide: bool = False
 
 
-Block = Heading | Paragraph | Callout | Items | Table | Image
+_SVG = "{http://www.w3.org/2000/svg}"
+_BANNED = {"script", "foreignObject", "iframe", "object", "embed", "image", "use", "a",
+           "animate", "set", "style"}
+
+
+@dataclass(frozen=True)
+class Svg:
+    """An SVG drawing (a map), embedded inline in HTML; in Markdown an image (a data URI, or a
+    file ``<name>.svg`` the caller writes). ValueError unless it is safe, self-contained SVG."""
+
+    name: str
+    svg: str
+    title: str
+    alt: str = ""
+
+    def __post_init__(self) -> None:
+        try:
+            root = ET.fromstring(self.svg)
+        except ET.ParseError as e:
+            raise ValueError(f"svg {self.name}: not well-formed ({e})") from None
+        if root.tag != f"{_SVG}svg" or not self.svg.lstrip().startswith("<svg"):
+            raise ValueError(f"svg {self.name}: the root must be an <svg> element")
+        for el in root.iter():
+            tag = el.tag.rpartition("}")[2]
+            attrs = [a.rpartition("}")[2].lower() for a in el.attrib]
+            if tag in _BANNED or any(a.startswith("on") or a == "href" for a in attrs):
+                raise ValueError(f"svg {self.name}: <{tag}> or its attributes may run code or "
+                                 "fetch something")
+
+
+Block = Heading | Paragraph | Callout | Items | Table | Image | Svg
 
 
 @dataclass(frozen=True)
@@ -97,10 +131,19 @@ class Document:
     callouts: tuple[Callout, ...] = ()
     probe: bool = False  # add the load probe script (HTML only): see _PROBE
     meta: dict[str, str] = field(default_factory=dict)
+    accent: str = ""  # the accent colour (#rrggbb) of headings and rules: a side's colour
+
+    def __post_init__(self) -> None:
+        if self.accent and not re.fullmatch(r"#[0-9a-fA-F]{6}", self.accent):
+            raise ValueError(f"accent: expected a colour like #2563eb, found '{self.accent}'")
 
     def images(self) -> list[Image]:
         """Every image in document order."""
         return [b for s in self.sections for b in s.blocks if isinstance(b, Image)]
+
+    def drawings(self) -> list[Svg]:
+        """Every SVG drawing in document order."""
+        return [b for s in self.sections for b in s.blocks if isinstance(b, Svg)]
 
 
 def png_data_uri(png: bytes) -> str:
@@ -145,6 +188,8 @@ figure { margin: 0; border: 1px solid var(--rule); border-radius: 6px; padding: 
   background: #fff; }
 figure.wide { grid-column: 1 / -1; }
 figure img { display: block; width: 100%; height: auto; }
+figure.map { margin: 8px 0 16px; max-width: 940px; }
+figure.map svg { display: block; width: 100%; height: auto; }
 figcaption { font-size: 0.9rem; color: var(--muted); margin-top: 6px; }
 ul, ol { padding-left: 24px; }
 li { margin: 3px 0; }
@@ -152,8 +197,8 @@ li { margin: 3px 0; }
 @media print { main { max-width: none; padding: 0; } section { break-inside: avoid-page; } }
 """
 
-# On load, record on <body> how many images decoded and how many sections exist, so a headless
-# browser's DOM dump shows whether the page rendered.
+# On load, record on <body> how many images decoded, how many sections exist and how many maps
+# were drawn, so a headless browser's DOM dump shows whether the page rendered.
 _PROBE = """
 window.addEventListener("load", function () {
   var imgs = document.images, ok = 0;
@@ -164,6 +209,13 @@ window.addEventListener("load", function () {
   document.body.setAttribute("data-images-loaded", String(ok));
   document.body.setAttribute("data-sections",
                              String(document.querySelectorAll("section").length));
+  var maps = document.querySelectorAll("figure.map svg"), drawn = 0;
+  for (var j = 0; j < maps.length; j++) {
+    var box = maps[j].getBoundingClientRect();
+    if (box.width > 0 && box.height > 0 && maps[j].querySelector("circle")) { drawn++; }
+  }
+  document.body.setAttribute("data-maps", String(maps.length));
+  document.body.setAttribute("data-maps-drawn", String(drawn));
 });
 """
 
@@ -187,6 +239,10 @@ def _html_block(b: Block) -> str:
         return f"<{tag}>" + "".join(f"<li>{_e(i)}</li>" for i in b.items) + f"</{tag}>"
     if isinstance(b, Table):
         return _html_table(b)
+    if isinstance(b, Svg):
+        inline = b.svg.replace(f' xmlns="{_SVG[1:-1]}"', "", 1)  # HTML needs no namespace
+        return (f'<figure id="fig-{_e(b.name)}" class="map" aria-label="{_e(b.alt or b.title)}">'
+                f"{inline}<figcaption>{_e(b.title)}</figcaption></figure>")
     return _html_image(b)
 
 
@@ -238,13 +294,14 @@ def to_html(doc: Document) -> str:
     metas = "".join(f'<meta name="{_e(k)}" content="{_e(v)}">\n'
                     for k, v in sorted(doc.meta.items()))
     probe = f"<script>{_PROBE}</script>\n" if doc.probe else ""
+    accent = f"\n:root {{ --accent: {doc.accent}; }}" if doc.accent else ""
     subtitle = "".join(f"<p>{_e(line)}</p>" for line in doc.subtitle)
     callouts = "".join(_html_block(c) for c in doc.callouts)
     sections = "\n".join(_html_section(s) for s in doc.sections)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"{metas}<title>{_e(doc.title)}</title>\n<style>{_CSS}</style>\n{probe}</head>\n"
+        f"{metas}<title>{_e(doc.title)}</title>\n<style>{_CSS}{accent}</style>\n{probe}</head>\n"
         f"<body>\n<main>\n<header class=\"doc\"><h1>{_e(doc.title)}</h1>{subtitle}</header>\n"
         f"{callouts}\n{_html_toc(doc)}\n{sections}\n</main>\n</body>\n</html>\n"
     )
@@ -274,6 +331,10 @@ def _md_block(b: Block, image_dir: str | None) -> str:
                          for n, i in enumerate(b.items, start=1))
     if isinstance(b, Table):
         return _md_table(b)
+    if isinstance(b, Svg):
+        target = (f"{image_dir}/{b.name}.svg" if image_dir else "data:image/svg+xml;base64,"
+                  + base64.b64encode(b.svg.encode("utf-8")).decode("ascii"))
+        return f"![{md_escape(b.alt or b.title)}]({target})\n\n*{md_escape(b.title)}*"
     return _md_image(b, image_dir)
 
 

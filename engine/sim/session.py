@@ -229,6 +229,7 @@ class Session:
         """Switch every stream, in place, to another root seed (a fork)."""
         self.streams.reseed(seed)
         self._menus.clear()
+        self._deal()
 
     def note(self, kind: str, unit: str, data: dict[str, Any]) -> None:
         """Record a game-level event (a fork's note)."""
@@ -240,13 +241,19 @@ class Session:
         self.w.turn = turn
         self._submitted, self._menus = {}, {}
         self._facts = {t: side_facts(self.w, t) for t in ("blue", "red")}
+        self._deal()
+
+    def _deal(self) -> None:
+        """Each side's decision draw for the turn, taken at its start whether or not anyone
+        asks for a menu, so every driver of a session sees the same numbers."""
+        self._draws = {t: float(self.w.rng(f"{t}.decision").random()) for t in TEAMS}
 
     def _watch(self, record: dict[str, Any]) -> None:
         for team in record["visible_to"]:
             self._seen[team].append(record)
 
     def _menu(self, side: Side) -> Menu:
-        draw = float(self.w.rng(f"{side}.decision").random()) if side != "white" else 0.0
+        draw = self._draws[side] if side != "white" else 0.0
         if side == "white":
             return Menu(side, self.turn, (), draw, {})
         items, refused = [], {}

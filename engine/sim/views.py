@@ -128,11 +128,20 @@ def blue_situation(w: World) -> dict[str, Any]:
                                    "magazine": s.magazine}
                       for (r, b), s in sorted(w.littoral.batteries.items())},
         "links_degraded": c2.degraded_links(w),
-        "tracks": {g: {"zone": t.zone, "age_h": r6(w.now - t.detected_t)}
-                   for node in sorted(w.isr.tracks)
-                   for g, t in sorted(w.isr.tracks[node].items())},
+        "tracks": _freshest_tracks(w),
         "armed_attack_known": w.ladder.known_turn is not None,
     }
+
+
+def _freshest_tracks(w: World) -> dict[str, dict[str, Any]]:
+    """Blue's freshest report on each Red group, whichever node holds it."""
+    best: dict[str, Any] = {}
+    for node in sorted(w.isr.tracks):
+        for g, t in sorted(w.isr.tracks[node].items()):
+            if g not in best or t.detected_t > best[g].detected_t:
+                best[g] = t
+    return {g: {"zone": t.zone, "age_h": r6(w.now - t.detected_t)}
+            for g, t in sorted(best.items())}
 
 
 def red_situation(w: World) -> dict[str, Any]:

@@ -1,11 +1,16 @@
-"""`wargame brief`: each side's handout has its sections, keeps the other side's secrets, renders
-as well-formed HTML and Markdown, and the command fails cleanly on bad input."""
+"""`wargame brief`: each side's handout has its sections, keeps the other side's secrets (in the
+text and on its map), renders as well-formed HTML and Markdown in its side's colour, and the
+command fails cleanly on bad input."""
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -15,6 +20,7 @@ from typer.testing import CliRunner
 from engine import load_pair
 from engine.cli.main import app
 from engine.present.brief import build_brief, render_brief
+from engine.present.svgmap import BLUE, RED
 from engine.spec.scenario import with_values
 
 WARGAME = Path(sys.executable).parent / "wargame"
@@ -118,6 +124,54 @@ def test_red_brief_keeps_blue_secrets(pair) -> None:
     for secret in BLUE_ONLY + WHITE_ONLY:
         assert secret not in text, secret
     assert "Red surface action group" in text and "jam_space" in text
+
+
+@pytest.mark.parametrize(("side", "secrets"), [("blue", RED_ONLY + WHITE_ONLY),
+                                               ("red", BLUE_ONLY + WHITE_ONLY)])
+def test_html_brief_and_its_map_keep_the_other_sides_secrets(pair, side: str,
+                                                             secrets: list[str]) -> None:
+    text = unescape(render_brief(*pair, side, "html"))
+    for secret in secrets:
+        assert secret not in text, secret
+
+
+def map_texts(page: str) -> list[str]:
+    """The visible texts of the one map in an HTML brief."""
+    assert page.count("<svg") == 1 and page.count('<figure id="fig-map" class="map"') == 1
+    svg = page[page.index("<svg"): page.index("</svg>") + 6]
+    return [unescape("".join(t.itertext())) for t in ET.fromstring(svg).iter("text")]
+
+
+def test_each_brief_maps_the_public_theater_and_its_own_forces(pair) -> None:
+    scenario, _ = pair
+    groups = [g.name for g in scenario.red.groups.values()]
+    zones = [z.name for z in scenario.theater.zones.values()]
+    shown = {side: map_texts(render_brief(*pair, side, "html")) for side in SIDES}
+    for side in SIDES:
+        assert all(z in shown[side] for z in zones) and "Red's objective" in shown[side]
+    batteries = ["\u25b2 b1: 4 launchers", "\u25b2 b2: 4 launchers"]
+    assert all(b in shown["blue"] for b in batteries) and "C2 LINKS" in shown["blue"]
+    assert not [t for t in shown["blue"] if any(g in t for g in groups)]
+    assert all(any(t.startswith(f"\u25c6 {g}: ") for t in shown["red"]) for g in groups)
+    assert not [t for t in shown["red"] if "launchers" in t or t == "C2 LINKS"]
+    assert all(b in shown["white"] for b in batteries) and "C2 LINKS" in shown["white"]
+    assert all(any(g in t for t in shown["white"]) for g in groups)
+
+
+def test_markdown_brief_embeds_the_map_as_an_svg_image(pair) -> None:
+    text = render_brief(*pair, "blue", "md")
+    found = re.findall(r"\]\(data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)\)", text)
+    assert len(found) == 1
+    svg = base64.b64decode(found[0]).decode("utf-8")
+    assert ET.fromstring(svg).tag == "{http://www.w3.org/2000/svg}svg" and "launchers" in svg
+
+
+def test_each_brief_is_drawn_in_its_sides_colour(pair) -> None:
+    pages = {side: render_brief(*pair, side, "html") for side in SIDES}
+    assert f"--accent: {BLUE};" in pages["blue"] and f"--accent: {RED};" in pages["red"]
+    assert BLUE not in pages["red"].split("<style>")[1].split("</style>")[0]
+    assert f"--accent: {BLUE};" not in pages["white"] and f"--accent: {RED};" not in pages["white"]
+    assert f'fill="{BLUE}"' in pages["blue"] and f'fill="{RED}"' in pages["red"]  # on the map
 
 
 def test_fog_of_war_section_follows_the_information_model(pair) -> None:

@@ -1,6 +1,8 @@
 """`wargame report`: after-action reports of a tutorial game, a war (alliance-2023, seed 42), a
-truncated log and a fork; the public figure API; Markdown with PNG files; and the HTML report
-opened in a real headless Chromium, which must load every figure without a script error."""
+truncated log and a fork; the umpire's final map, the turning points in plain words and the
+teams' rationales beside their orders; the public figure API; Markdown with PNG and SVG files;
+and the HTML report opened in a real headless Chromium, which must load every figure and draw
+the map without a script error."""
 
 from __future__ import annotations
 
@@ -9,29 +11,32 @@ import re
 import shutil
 import struct
 import subprocess
+import xml.etree.ElementTree as ET
+from html import unescape
 from pathlib import Path
 
 import pytest
 from matplotlib.figure import Figure
 from typer.testing import CliRunner
 
-from engine import load_pair
+from engine import Game, Order, load_pair
 from engine.cli.main import app
 from engine.cli.report import report_format
 from engine.io.eventlog import run_logged
 from engine.io.replay import fork, read_log
 from engine.present.narrative import labels_of, tell
-from engine.present.report import build_figures, render, write
+from engine.present.report import Names, Turning, build_figures, render, write
 from engine.sim.kernel import run
 from engine.sim.kinds import can_see
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 FIGURES = {"rung", "detections", "c2", "losses"}
-SECTIONS = ["Outcome", "Figures", "Turning points", "Timeline of key events", "Orders by turn",
-            "Turn by turn"]
+SECTIONS = ["Outcome", "Map", "Figures", "Turning points", "Timeline of key events",
+            "Orders by turn", "Turn by turn"]
 DRAW = re.compile(r"chance \d\.\d\d, drew \d\.\d\d: ")
 DECISION = re.compile(r"Red chose \w+ with probability \d\.\d\d \(draw \d\.\d{3}\)")
+SVG = "{http://www.w3.org/2000/svg}"
 CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update",
                 "--disable-sync"]
@@ -130,6 +135,127 @@ def test_orders_table_has_a_row_per_turn(logs, html) -> None:
     turns = {r["turn"] for r in read_log(logs["tutorial"]).records() if r["kind"] == "orders"}
     assert orders.count("<tr>") == len(turns) + 1
     assert "isr_tempo(level=normal) [doctrine]" in orders
+
+
+# ---- the debrief: map, turning points, rationales ----------------------------------------------
+
+def points_of(text: str) -> list[str]:
+    """The numbered turning points of a report (HTML), as plain text."""
+    part = section(text, "Turning points")
+    found = re.search(r"<ol>(.*?)</ol>", part)
+    return [unescape(i) for i in re.findall(r"<li>(.*?)</li>", found.group(1))] if found else []
+
+
+def test_map_is_the_umpires_final_picture(logs, html) -> None:
+    part = section(html["war"], "Map")
+    svg = part[part.index("<svg"): part.index("</svg>") + 6]
+    shown = [unescape("".join(t.itertext())) for t in ET.fromstring(svg).iter("text")]
+    reader = read_log(logs["war"])
+    records = list(reader.records())
+    red = [r for r in records if r["kind"] == "state.red"][-1]["data"]["groups"]
+    blue = [r for r in records if r["kind"] == "state.blue"][-1]["data"]["batteries"]
+    scenario = reader.header["scenario"]
+    last = reader.footer["outcome"]["turns_played"]
+    assert f"Umpire's picture at the end of turn {last}" in shown
+    for gid, g in red.items():  # Red's groups where they ended, with their ships
+        name = scenario["red"]["groups"][gid]["name"]
+        assert any(t.startswith(f"\u25c6 {name}: {round(g['ships'], 1):g} ships") for t in shown)
+    for key, b in blue.items():  # Blue's batteries with the launchers they had left
+        assert f"\u25b2 {key.split('.')[1]}: {round(b['launchers'], 1):g} launchers" in shown
+    assert "C2 LINKS" in shown and "svg" not in section(html["war"], "Outcome")
+
+
+@pytest.mark.parametrize("name", ["tutorial", "war"])
+def test_turning_points_are_few_and_in_plain_words(logs, html, name: str) -> None:
+    points = points_of(html[name])
+    assert 1 <= len(points) <= 5
+    turns = [int(re.match(r"Turn (\d+), hour (\d+): ", p).group(1)) for p in points]  # type: ignore
+    assert turns == sorted(turns)  # in the order they happened
+    scenario = read_log(logs[name]).header["scenario"]
+    ids = set(scenario["theater"]["zones"]) | set(scenario["red"]["groups"])
+    ids |= {f"{r}.{b}" for r, reg in scenario["blue"]["littoral"].items()
+            for b in reg["batteries"]}
+    ids = {i for i in ids if "_" in i or "." in i}  # "militia" is a word too; "red_home" is not
+    assert {"red_home", "disputed_islands", "coast_guard"} <= ids
+    for point in points:
+        assert "%" in point or "no chance" in point, point  # each with its chance
+        assert not re.search(r"\d\.\d{3,}", point), point  # no raw floats
+        assert not re.search(r"\b(True|False|None)\b", point), point
+        words = set(re.findall(r"[\w.-]+", point))
+        assert not words & ids, (words & ids, point)  # names, never raw ids
+    assert "How they are chosen." in section(html[name], "Turning points")
+
+
+def test_the_wars_turning_points_are_the_attack_and_how_blue_learned_of_it(logs, html) -> None:
+    reader = read_log(logs["war"])
+    records = list(reader.records())
+    points = points_of(html["war"])
+    o = reader.footer["outcome"]
+    attack = [p for p in points if "Red chose an armed attack" in p]
+    assert len(attack) == 1 and attack[0].startswith(f"Turn {o['failure_turn']},")
+    decision = next(r for r in records if r["kind"] == "red.decision"
+                    and r["turn"] == o["failure_turn"])
+    armed = sum(v["p"] for k, v in decision["data"]["options"].items()
+                if k in ("seize", "space_attack"))
+    assert f"It had a {armed * 100:.0f}% chance of choosing one this turn" in attack[0]
+    known = [p for p in points if p.startswith(f"Turn {o['known_turn']},")
+             and "Blue learned of the armed attack" in p]
+    assert len(known) == 1
+    assert "an aircraft of the MQ-9 detachment" in known[0] or "effects landed" in known[0]
+
+
+def test_turning_points_rank_by_effect_on_the_outcome() -> None:
+    """Of many moments the five highest scores are kept: an unlikely armed attack beats a
+    routine detection, and Red's closest call counts only when it never attacked."""
+    names = Names({"red": {"groups": {"navy": {"name": "Red navy"}}}}, {"seize": "Seize it",
+                                                                       "patrol": "Patrol"})
+    threshold = frozenset({"seize"})
+
+    def rec(seq: int, kind: str, data: dict, unit: str = "red") -> dict:
+        return {"seq": seq, "turn": seq, "t": 24.0 * seq, "kind": kind, "unit": unit,
+                "data": data}
+
+    def decision(seq: int, choice: str, p_seize: float) -> dict:
+        return rec(seq, "red.decision", {"choice": choice, "draw": 0.5, "options": {
+            "seize": {"p": p_seize}, "patrol": {"p": 1 - p_seize}}})
+
+    held = Turning(names, threshold)
+    held.add(decision(1, "patrol", 0.1))
+    held.add(decision(2, "patrol", 0.3))
+    assert held.top() == ["Turn 2, hour 48: Red came closest to an armed attack. It had a 30% "
+                          "chance of choosing one this turn; it did not, and chose patrol "
+                          "(70%)."]
+    war = Turning(names, threshold)
+    for seq in range(1, 8):
+        war.add(rec(seq, "isr.detect", {"group": "navy", "zone": "z", "p_detect": 0.9,
+                                        "draw": 0.1}, unit="mq9.1"))
+    war.add(decision(8, "patrol", 0.3))
+    war.add(decision(9, "seize", 0.05))
+    war.add(decision(10, "seize", 0.9))  # the war goes on: not a new turning point
+    top = war.top()
+    assert len(top) == 2  # the first sighting of the navy, then the attack
+    assert top[1].startswith("Turn 9, hour 216: Red chose an armed attack: seize it. It had a "
+                             "5% chance")
+    assert "closest" not in " ".join(top)
+
+
+def test_rationales_sit_beside_the_orders_escaped(tmp_path: Path) -> None:
+    game = Game.load("classroom-tutorial")
+    path = tmp_path / "class.jsonl"
+    s = game.start_logged(4, path, {"blue": "class-blue", "red": "class-red"})
+    while not s.over:
+        s.submit("blue", [Order("isr_tempo", {"level": "surge"})], controller="class-blue",
+                 rationale=f"Turn {s.turn}: <b>watch</b> the islands & \"report\"")
+        s.submit("red", [Order("patrol")], controller="class-red")
+        s.step()
+    text = render(path, "html")
+    orders = section(text, "Orders by turn")
+    assert "<b>watch" not in text
+    assert "<th>Blue orders</th><th>Blue&#x27;s reasons</th><th>Red orders</th>" in orders
+    for turn in range(1, s.turn + 1):
+        assert (f"<td>{turn}</td><td>isr_tempo(level=surge) [class-blue]</td><td>Turn {turn}: "
+                "&lt;b&gt;watch&lt;/b&gt; the islands &amp; &quot;report&quot;</td>"
+                "<td>patrol [class-red]</td><td>-</td>") in orders
 
 
 def test_truncated_log_says_so_and_still_reports(html) -> None:
@@ -237,16 +363,20 @@ def test_markdown_writes_pngs_in_a_sibling_folder(logs, tmp_path: Path) -> None:
     out = tmp_path / "aar.md"
     written = write(logs["tutorial"], out, "md")
     folder = tmp_path / "aar_files"
-    assert written[0] == out and {p.name for p in written[1:]} == {f"{f}.png" for f in FIGURES}
+    assert written[0] == out
+    assert {p.name for p in written[1:]} == {f"{f}.png" for f in FIGURES} | {"map.svg"}
     text = out.read_text(encoding="utf-8")
     for fig in FIGURES:
         png = folder / f"{fig}.png"
         assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
         assert f"](aar_files/{fig}.png)" in text
+    assert "](aar_files/map.svg)" in text
+    assert ET.fromstring((folder / "map.svg").read_text(encoding="utf-8")).tag == f"{SVG}svg"
     assert [line[3:] for line in text.splitlines() if line.startswith("## ")] == SECTIONS
     assert DRAW.search(text.replace("\\", ""))
     inline = render(logs["tutorial"], "md")
     assert inline.count("](data:image/png;base64,") == 4
+    assert inline.count("](data:image/svg+xml;base64,") == 1
 
 
 def test_cli_report_writes_beside_the_log_by_default(logs, tmp_path: Path) -> None:
@@ -321,7 +451,8 @@ def test_report_renders_in_headless_chromium(chromium: str, html, tmp_path: Path
     body = re.search(r"<body([^>]*)>", out)
     assert body, out[:500] + err[-2000:]
     attrs = dict(re.findall(r'(data-[\w-]+)="(\d+)"', body.group(1)))
-    assert attrs == {"data-images": "4", "data-images-loaded": "4", "data-sections": "6"}
+    assert attrs == {"data-images": "4", "data-images-loaded": "4", "data-sections": "7",
+                     "data-maps": "1", "data-maps-drawn": "1"}
     console = [line for line in err.splitlines() if ":CONSOLE" in line]
     assert not [line for line in console if "Uncaught" in line or "Error" in line], console
     width, height = struct.unpack(">II", shot.read_bytes()[16:24])

@@ -202,6 +202,22 @@ def test_a_salvo_records_consistent_draws(seed):
     assert sum(b.magazine for b in w.littoral.batteries.values()) == 32 - fired
 
 
+@pytest.mark.parametrize("left", [1, 3])
+def test_a_nearly_empty_magazine_never_fires_more_than_it_holds(left):
+    w, sink = _session()
+    for b in w.littoral.batteries.values():
+        b.magazine = left
+    _at_war(w)
+    littoral.engage_regiment(w, "mlr12")
+    salvos = _of(sink, "engagement.salvo")
+    assert salvos
+    for rec in salvos:
+        d = rec["data"]
+        assert d["missiles"] <= left and d["good_shots"] <= d["missiles"]
+        assert d["missiles"] % d["shooters"] == 0
+    assert all(b.magazine >= 0 for b in w.littoral.batteries.values())
+
+
 def test_salvos_over_many_seeds_sometimes_hit_and_sometimes_are_all_intercepted():
     hits = []
     for seed in range(40):

@@ -177,8 +177,9 @@ def _salvo(w: World, rid: str, bid: str, b: BatteryState, target: str) -> None:
     ships = w.red.groups[target].ships
     ready = w.rules.adjudication.littoral.ready_share[w.littoral.readiness[rid]]
     shooters = max(1, int(b.launchers * ready))
-    per = min(reg.missiles_per_launcher, b.magazine // shooters or 1)
-    fired = min(b.magazine, shooters * per)
+    per = max(1, min(reg.missiles_per_launcher, b.magazine // shooters))
+    shooters = min(shooters, b.magazine // per)  # a nearly empty magazine arms fewer launchers
+    fired = shooters * per
     b.magazine -= fired
     draws = stochastic_salvo(
         w.rng(f"salvo.{rid}.{bid}"), shooters=shooters, missiles_per_shooter=per,
