@@ -58,9 +58,16 @@ def _space(r: Rec) -> str:
 
 def _salvo(r: Rec) -> str:
     d = r["data"]
-    return (f"{r['unit']} fired {d['missiles']} missiles at Red {d['target']}: "
-            f"{d['good_shots']} on target against {d['intercepts']} successful interceptions, "
-            f"{d['hits']} hits; {d['ships_lost']:.2f} of {d['ships_before']:.2f} ships lost")
+    return (f"{r['unit']} fired {_count(d['missiles'], 'missile')} at Red {d['target']}: "
+            f"{d['good_shots']} on target against "
+            f"{_count(d['intercepts'], 'successful interception')}, "
+            f"{_count(d['hits'], 'hit')}; {d['ships_lost']:.2f} of {d['ships_before']:.2f} "
+            "ships lost")
+
+
+def _count(n: int, word: str) -> str:
+    """'1 missile', '2 missiles'."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _strike(r: Rec) -> str:
@@ -79,8 +86,8 @@ def _article5(r: Rec) -> str:
 
 def _turn_end(r: Rec) -> str:
     d = r["data"]
-    lost = (f"; losses this turn: Blue {d['blue_losses']:g} launchers, Red {d['red_losses']:g} "
-            "ships" if d["blue_losses"] or d["red_losses"] else "")
+    lost = (f"; losses this turn: Blue {d['blue_losses']:.2f} launchers, Red "
+            f"{d['red_losses']:.2f} ships" if d["blue_losses"] or d["red_losses"] else "")
     return f"End of turn {r['turn']}: rung {d['rung']}{lost}"
 
 
