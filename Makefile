@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck golden schemas bench clean
+.PHONY: run test test-lowest lint typecheck golden schemas bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -40,4 +40,14 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/kernel.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LOWEST) build *.egg-info .pytest_cache .ruff_cache .hypothesis
+
+# the lowest versions pyproject.toml allows, resolved by uv, against a core subset of the tests
+LOWEST := .venv-lowest
+test-lowest:
+	$(PY) -m venv $(LOWEST) || python3 -m venv $(LOWEST)
+	$(LOWEST)/bin/python -m pip install --quiet uv
+	$(LOWEST)/bin/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[dev]'
+	$(LOWEST)/bin/python -m pytest -q -p no:cacheprovider tests/spec tests/sim tests/io/test_eventlog.py \
+		tests/io/test_replay.py tests/test_determinism.py tests/sweeps tests/classroom/test_room.py \
+		tests/present/test_report.py tests/present/test_svgmap.py

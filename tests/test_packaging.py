@@ -1,4 +1,5 @@
-"""The wheel carries the built-in scenarios, rules and schemas, and works from any directory."""
+"""The wheel carries the built-in scenarios, rules and schemas, and works from any directory;
+the sdist carries what its tests need, and they run from it."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("packaging")
     src = base / "src"
     src.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(ROOT / name, src / name)
     shutil.copytree(ROOT / "engine", src / "engine",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -100,3 +101,48 @@ def test_installed_wheel_works_from_another_directory(wheel: Path, tmp_path: Pat
     schema = _run([sys.executable, "-c", ENTRY, "schema", "scenario"], elsewhere, env)
     assert schema.returncode == 0
     assert schema.stdout == (data / "schemas" / "scenario.schema.json").read_text("utf-8")
+
+
+IGNORED = shutil.ignore_patterns(".venv", ".git", "runs", "test-artifacts", "__pycache__",
+                                 "*.pyc", ".mypy_cache", ".ruff_cache", ".pytest_cache",
+                                 ".hypothesis", "*.egg-info", "build", "dist")
+
+
+@pytest.fixture(scope="module")
+def sdist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An sdist built (setuptools' own backend) from a copy of the tree, unpacked."""
+    import tarfile
+
+    major = int(metadata.version("setuptools").split(".")[0])
+    assert major >= 77, "the dev extra installs setuptools>=77 (license-files)"
+    base = tmp_path_factory.mktemp("sdist")
+    src = base / "src"
+    shutil.copytree(ROOT, src, ignore=IGNORED, symlinks=True)
+    code = ("import sys; from setuptools import build_meta as b; "
+            "print(b.build_sdist(sys.argv[1]))")
+    built = _run([sys.executable, "-c", code, str(base / "dist")], cwd=src)
+    assert built.returncode == 0, built.stdout + built.stderr
+    archive = base / "dist" / built.stdout.strip().splitlines()[-1]
+    with tarfile.open(archive) as tar:
+        tar.extractall(base / "unpacked", filter="data")
+    (top,) = (base / "unpacked").iterdir()
+    return top
+
+
+def test_sdist_holds_what_its_tests_need(sdist: Path) -> None:
+    for rel in ("LICENSE", "Makefile", "README.md", "pyproject.toml", "docs/model.md",
+                "tests/data/adjudication_vectors.json", "tests/golden/alliance-2024-seed0.jsonl",
+                "tests/golden/alliance-2024-seed0.txt", "engine/classroom/static/app.js",
+                "engine/data/scenarios/alliance-2024.yaml", "notebooks"):
+        assert (sdist / rel).exists(), f"the sdist lacks {rel}"
+    assert "Apache License" in (sdist / "LICENSE").read_text("utf-8")
+
+
+def test_tests_run_from_the_unpacked_sdist(sdist: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(sdist)}
+    probe = _run([sys.executable, "-c", "import engine; print(engine.__file__)"], sdist, env)
+    assert Path(probe.stdout.strip()).is_relative_to(sdist), probe.stdout + probe.stderr
+    result = _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                   "tests/sim/test_kinds.py", "tests/test_determinism.py"], sdist, env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout
