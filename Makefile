@@ -15,7 +15,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/wargame run
+	$(BIN)/wargame run --force
 
 test: $(STAMP)
 	$(BIN)/ruff check .

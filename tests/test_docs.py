@@ -157,6 +157,17 @@ def test_the_printed_log_table_example_runs(game_log, monkeypatch) -> None:
     assert names["umpire_only"].num_rows == sum(1 for r in records if not r["visible_to"])
 
 
+def test_the_printed_polars_example_runs(game_log, monkeypatch) -> None:
+    (example,) = [b for b in _python_blocks(ROOT / "docs" / "log-format.md") if "polars" in b]
+    monkeypatch.chdir(game_log.parent)
+    names: dict = {}
+    exec(example, names)  # the documentation's own example
+    records = [json.loads(line) for line in game_log.read_text().splitlines()[1:-1]]
+    assert names["draws"] == [r["data"]["draw"] for r in records if r["kind"] == "isr.search"]
+    assert names["per_kind"]["turn.end"] == sum(1 for r in records if r["kind"] == "turn.end")
+    assert sum(names["per_kind"].values()) == len(records)
+
+
 def _engine_names(code: str) -> tuple[list[str], set[str]]:
     """The modules a snippet imports from the engine, and the ``engine.X`` names it uses."""
     tree = ast.parse(code)

@@ -6,26 +6,35 @@ import fnmatch
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
+from engine.cli.common import (
+    Continuation,
+    Side,
+    atomic,
+    check_output,
+    err_console,
+    fail,
+    out_console,
+    printable,
+    shown,
+)
 from engine.errors import LogError
-from engine.io.eventlog import ReadState, read_lines
-from engine.io.replay import CutHeader, fork, read_log, verify
-from engine.present.narrative import situation_rows, tell
+
+if TYPE_CHECKING:
+    from engine.io.eventlog import ReadState
 
 
-def register(app: typer.Typer, console, fail) -> None:
-    """Add the log commands to the app (kept apart so cli.py stays one screen of commands)."""
+def register(app: typer.Typer) -> None:
+    """Add the log commands to the app (kept apart so main.py stays one screen of commands)."""
 
     @app.command()
     def replay(
         log: Annotated[Path, typer.Argument(help="A wargame JSONL log.")],
-        side: Annotated[str, typer.Option(help="Fog of war: blue, red or white (all).")]
-        = "white",
+        side: Annotated[Side, typer.Option(help="Fog of war: blue, red or white (all).")]
+        = Side.white,
         turn: Annotated[int | None, typer.Option(help="Only this turn.")] = None,
         turns: Annotated[str | None, typer.Option(help="Only turns A-B.")] = None,
         kind: Annotated[str | None, typer.Option(help="Glob on record kinds, e.g. 'isr.*'.")]
@@ -36,31 +45,37 @@ def register(app: typer.Typer, console, fail) -> None:
                                                              "as JSONL.")] = False,
     ) -> None:
         """Show a logged game turn by turn, from one side's view if asked."""
-        if side not in ("blue", "red", "white"):
-            raise fail(LogError(f"--side: expected blue, red or white, found '{side}'"))
-        lo, hi = _turn_range(turn, turns, fail)
+        from engine.io.eventlog import ReadState, read_lines
+        from engine.io.replay import CutHeader, read_log
+
+        console = out_console()
+        lo, hi = _turn_range(turn, turns)
         try:
             reader = read_log(log)
         except CutHeader:  # truncated with nothing to show, like any cut log: say so
             _say_truncated(console, False, 0, err=as_json, why="cut inside its header line")
             return
-        keep = _filter(side, lo, hi, kind, unit)
+        keep = _filter(side.value, lo, hi, kind, unit)
+        check = reader.integrity
+        if check.status in ("broken", "damaged"):  # said before anything from the log
+            err_console().print(f"[yellow]warning:[/yellow] {shown(check.message)}")
         try:
             if as_json:
                 state = ReadState()
                 for line in read_lines(log, state):
                     if line.number > 1 and "footer" not in line.obj and keep(line.obj):
-                        sys.stdout.write(line.text + "\n")
+                        sys.stdout.write(printable(line.text, json=True) + "\n")
                 _say_truncated(console, state.complete, state.last_turn, err=True,
                            why=_why(state))
                 return
-            _banner(console, reader.header, side)
+            _banner(console, reader.header, side.value)
             if step and sys.stdin.isatty() and sys.stdout.isatty():
-                _step(console, reader, keep, side)
+                _step(console, reader, keep, side.value)
                 return
-            _show(console, reader.records(), keep, side)
+            _show(console, reader.records(), keep, side.value)
             if reader.footer is not None and lo is None and kind is None and unit is None:
-                console.print(f"[bold]Outcome:[/bold] {_outcome_line(reader.footer['outcome'])}")
+                console.print("[bold]Outcome:[/bold] "
+                              f"{shown(_outcome_line(reader.footer['outcome']))}")
             _say_truncated(console, reader.state.complete, reader.state.last_turn,
                            why=_why(reader.state))
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
@@ -72,15 +87,18 @@ def register(app: typer.Typer, console, fail) -> None:
     @app.command("verify")
     def verify_command(log: Annotated[Path, typer.Argument(help="A wargame JSONL log.")]) -> None:
         """Check a log's hash chain, then re-execute the game and compare every record."""
+        from engine.io.replay import verify
+
+        console = out_console()
         verdict = verify(log)
         if verdict.ok:
-            console.print(verdict.message)
+            console.print(shown(verdict.message))
             return
-        console.print(f"[red]not verified:[/red] {escape(verdict.message)}")
+        console.print(f"[red]not verified:[/red] {shown(verdict.message)}")
         if verdict.expected is not None:
-            console.print(f"  logged:      {escape(verdict.expected[:300])}", soft_wrap=True)
+            console.print(f"  logged:      {shown(verdict.expected[:300])}", soft_wrap=True)
         if verdict.found is not None:
-            console.print(f"  re-executed: {escape(verdict.found[:300])}", soft_wrap=True)
+            console.print(f"  re-executed: {shown(verdict.found[:300])}", soft_wrap=True)
         raise typer.Exit(1)
 
     @app.command("fork")
@@ -90,21 +108,33 @@ def register(app: typer.Typer, console, fail) -> None:
                                                "turn.")],
         seed: Annotated[int | None, typer.Option(min=0, help="New seed from that turn on.")]
         = None,
-        blue: Annotated[str | None, typer.Option(help="doctrine or recorded.")] = None,
-        red: Annotated[str | None, typer.Option(help="doctrine or recorded.")] = None,
-        out: Annotated[Path | None, typer.Option(help="Where to write the fork.")] = None,
+        blue: Annotated[Continuation | None, typer.Option(
+            help="Blue from the fork on: doctrine decides afresh, recorded replays its orders.")]
+        = None,
+        red: Annotated[Continuation | None, typer.Option(
+            help="Red from the fork on: doctrine decides afresh, recorded replays its orders.")]
+        = None,
+        out: Annotated[Path | None, typer.Option(
+            help="Where to write the fork (default: beside the parent, LOG-forkN[-seedS].jsonl).")]
+        = None,
+        force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")]
+        = False,
     ) -> None:
         """Continue a logged game from turn N with a new seed or other controllers."""
-        chosen = {k: v for k, v in (("blue", blue), ("red", red)) if v is not None}
+        from engine.io.replay import fork
+
+        chosen = {k: v.value for k, v in (("blue", blue), ("red", red)) if v is not None}
         path = out or log.with_name(f"{log.stem}-fork{turn}"
                                     f"{'' if seed is None else f'-seed{seed}'}.jsonl")
-        result, final = fork(log, turn, path, seed, chosen)
-        console.print(f"forked {log} at turn {turn} -> {path} ({result.records} records, "
-                      f"chain {final}); deterrence "
-                      f"{'held' if result.outcome['deterrence_held'] else 'failed'}")
+        check_output(path, [log], force)
+        with atomic(path) as tmp:  # the fork takes its name only once complete
+            result, final = fork(log, turn, tmp, seed, chosen)
+        out_console().print(f"forked {shown(log)} at turn {turn} -> {shown(path)} "
+                            f"({result.records} records, chain {final}); deterrence "
+                            f"{'held' if result.outcome['deterrence_held'] else 'failed'}")
 
 
-def _turn_range(turn: int | None, turns: str | None, fail) -> tuple[int | None, int | None]:
+def _turn_range(turn: int | None, turns: str | None) -> tuple[int | None, int | None]:
     if turn is not None:
         return turn, turn
     if turns is None:
@@ -129,18 +159,21 @@ def _filter(side: str, lo: int | None, hi: int | None, kind: str | None, unit: s
 
 def _banner(console, header: dict[str, Any], side: str) -> None:
     meta = header["scenario"]["meta"]
-    console.print(f"[bold]{escape(meta['title'])}[/bold]  seed {header['seed']['entropy']}  "
-                  f"blue: {header['controllers']['blue']}, red: {header['controllers']['red']}"
-                  f"  view: {side}")
+    console.print(f"[bold]{shown(meta['title'])}[/bold]  seed "
+                  f"{shown(header['seed']['entropy'])}  blue: "
+                  f"{shown(header['controllers']['blue'])}, red: "
+                  f"{shown(header['controllers']['red'])}  view: {side}")
     parent = header.get("parent")
     if parent:
-        console.print(f"forked at turn {parent['fork_turn']} from log "
-                      f"{parent['log_sha256'][:16]} (seed {parent.get('seed')}, controllers "
-                      f"{parent.get('controllers') or 'unchanged'})")
+        console.print(shown(f"forked at turn {parent['fork_turn']} from log "
+                            f"{parent['log_sha256'][:16]} (seed {parent.get('seed')}, "
+                            f"controllers {parent.get('controllers') or 'unchanged'})"))
 
 
 def _show(console, records: Iterator[dict[str, Any]], keep, side: str) -> None:
     """Print the story and, at each turn's end, the situation table the side may see."""
+    from engine.present.narrative import tell
+
     state: dict[str, dict[str, Any]] = {}
     current = None
     for rec in records:
@@ -151,23 +184,27 @@ def _show(console, records: Iterator[dict[str, Any]], keep, side: str) -> None:
             continue
         if rec["turn"] != current:
             current = rec["turn"]
-            console.rule(f"Turn {current}", style="dim")
+            console.rule(f"Turn {shown(current)}", style="dim")
         if rec["kind"] == "turn.end":
             _table(console, rec, state.get("state.blue"), state.get("state.red"))
             state.clear()
             continue
         line = tell(rec)
         if line is not None:
-            console.print(f"  {rec['t']:7.2f} h  {escape(line)}", soft_wrap=True)
+            console.print(f"  {rec['t']:7.2f} h  {shown(line)}", soft_wrap=True)
 
 
 def _table(console, end, blue, red) -> None:
-    table = Table(box=None, show_header=False, title=f"End of turn {end['turn']}",
+    from rich.table import Table
+
+    from engine.present.narrative import situation_rows
+
+    table = Table(box=None, show_header=False, title=f"End of turn {shown(end['turn'])}",
                   title_justify="left")
     table.add_column(style="dim")
     table.add_column()
     for name, value in situation_rows(end, blue, red):
-        table.add_row(name, escape(value))
+        table.add_row(shown(name), shown(value))
     console.print(table)
 
 
@@ -181,7 +218,8 @@ def _step(console, reader, keep, side: str) -> None:
     while turns:
         console.clear()
         _show(console, iter(by_turn[turns[i]]), keep, side)
-        answer = typer.prompt(f"turn {turns[i]} of {turns[-1]}: [n]ext [b]ack [g N] [q]uit",
+        answer = typer.prompt(f"turn {printable(turns[i])} of {printable(turns[-1])}: "
+                              "[n]ext [b]ack [g N] [q]uit",
                               default="n", show_default=False).strip().lower()
         if answer.startswith("q"):
             return
@@ -214,6 +252,6 @@ def _say_truncated(console, complete: bool, last_turn: int, err: bool = False,
         word = "stopped" if "damaged" in why else "truncated"
         msg = f"{word} after turn {last_turn}: {why}"
         if err:
-            print(msg, file=sys.stderr)
+            print(printable(msg), file=sys.stderr)
         else:
-            console.print(f"[yellow]{msg}[/yellow]")
+            console.print(f"[yellow]{shown(msg)}[/yellow]")

@@ -1,58 +1,69 @@
 """The ``wargame`` command line: thin typer wrappers over the engine; exit 0 ok, 1 check failed,
-2 bad input. Every EngineError becomes a short message on stderr, never a traceback."""
+2 bad input. Every EngineError becomes a short message on stderr, never a traceback.
+
+Start-up is kept short: this module and the command modules import only typer and the light
+shared helpers (engine.cli.common); each command imports the engine parts it needs when it runs,
+so ``wargame --help`` loads no simulation, dask, pyarrow, matplotlib, numpy or web server
+(measured by benchmarks/cli_startup.py, checked by tests/cli/test_cli_terminal.py)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from engine import __version__
+from engine.cli.common import (
+    Narration,
+    SchemaKind,
+    Wargame,
+    atomic,
+    check_output,
+    err_console,
+    fail,
+    input_file,
+    out_console,
+    say_error,
+    shown,
+    silence_stdout,
+)
 from engine.cli.logs import register as register_log_commands
 from engine.cli.play import register as register_play_command
+from engine.cli.report import register as register_report_commands
 from engine.cli.serve import register as register_serve_command
 from engine.cli.sweep import sweep_app
-from engine.errors import EngineError, Problem
-from engine.io.eventlog import LogWriter
-from engine.io.loading import (
-    builtin_names,
-    builtin_path,
-    load_any,
-    load_pair,
-    load_rules,
-    load_scenario,
-    locate_problems,
-    pair_problems,
-)
-from engine.io.logschema import make_header
-from engine.present.narrative import tell
-from engine.sim.controllers import default_controllers, name_of
-from engine.sim.kernel import run
-from engine.sim.rng import describe, run_sequence
-from engine.spec.scenario import Scenario, with_turns
+from engine.errors import EngineError
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from engine.spec.scenario import Scenario
 
 DEFAULT = "alliance-2024"
 
 app = typer.Typer(
+    cls=Wargame,
     help="Tabletop deterrence-exercise engine seeded by alliance posture (notional values).",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
-out_console = Console(highlight=False, width=None if Console().is_terminal else 160)
-err = Console(stderr=True, highlight=False)
 
 
-def fail(e: EngineError) -> typer.Exit:
-    """Print an engine error plainly and return the exit to raise."""
-    for line in str(e).splitlines() or [type(e).__name__]:
-        err.print(f"[red]error:[/red] {escape(line)}", markup=True, soft_wrap=True)
-    return typer.Exit(e.exit_code)
+def _version(value: bool) -> None:
+    if value:
+        print(f"wargame {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[bool | None, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="Print the engine's version and exit.")] = None,
+) -> None:
+    """Tabletop deterrence-exercise engine seeded by alliance posture (notional values)."""
 
 
 @app.command()
@@ -60,6 +71,9 @@ def validate(
     paths: Annotated[list[Path], typer.Argument(help="Scenario or rules YAML files.")],
 ) -> None:
     """Check scenario and rules files; print every problem with file, line and field."""
+    from engine.io.loading import load_any
+    from engine.spec.scenario import Scenario
+
     bad = 0
     for path in paths:
         try:
@@ -69,17 +83,19 @@ def validate(
         except EngineError as e:
             bad += 1
             for line in str(e).splitlines():
-                err.print(f"[red]✗[/red] {escape(line)}", soft_wrap=True)
+                err_console().print(f"[red]✗[/red] {shown(line)}", soft_wrap=True)
             continue
         kind = "rules" if type(model).__name__ == "Rules" else "scenario"
-        out_console.print(f"[green]✓[/green] {escape(str(path))} ({kind})")
-    out_console.print(f"{len(paths) - bad} valid, {bad} invalid")
+        out_console().print(f"[green]✓[/green] {shown(path)} ({kind})")
+    out_console().print(f"{len(paths) - bad} valid, {bad} invalid")
     if bad:
         raise typer.Exit(2)
 
 
 def _check_pair(s: Scenario, path: Path) -> None:
     """The scenario against the rule set it names; each problem located in the scenario file."""
+    from engine.io.loading import load_rules, locate_problems, pair_problems
+
     try:
         problems = pair_problems(s, load_rules(s.rules))
     except EngineError as e:
@@ -91,51 +107,54 @@ def _check_pair(s: Scenario, path: Path) -> None:
 
 @app.command()
 def schema(
-    kind: Annotated[str, typer.Argument(help="scenario | rules | log")],
+    kind: Annotated[SchemaKind, typer.Argument(help="Which files: scenario, rules or log.")],
 ) -> None:
     """Print the JSON Schema of scenario or rules files, or of log lines."""
     from engine.io.schemas import json_schema
 
-    try:
-        text = json_schema(kind)
-    except KeyError:
-        raise fail(EngineError("", (Problem("schema", f"unknown schema '{kind}'; expected "
-                                                      "scenario, rules or log"),))) from None
-    sys.stdout.write(text)
+    sys.stdout.write(json_schema(kind.value))
 
 
 @app.command()
 def scenarios() -> None:
     """List the built-in scenarios with their one-line summaries."""
+    from rich.table import Table
+
+    from engine.io.loading import builtin_names, builtin_path, load_scenario
+
     table = Table("scenario", "summary", "turns", box=None)
     for name in builtin_names("scenarios"):
         s = load_scenario(builtin_path("scenarios", name))
-        table.add_row(name, s.meta.summary, str(s.turns.count))
-    out_console.print(table)
+        table.add_row(shown(name), shown(s.meta.summary), str(s.turns.count))
+    out_console().print(table)
 
 
 class NarratingSink:
-    """Prints the story of each turn as it happens, then passes records on to a log writer."""
+    """Prints the story of each turn as it happens, then passes records on to a log writer.
+    Once the reader of the story goes away (``wargame run | head``) it only passes records on:
+    the game and its log go on to the end."""
 
     wants_digest = True
 
-    def __init__(self, inner, console: Console, quiet: bool) -> None:
-        self.inner, self.console, self.quiet = inner, console, quiet
+    def __init__(self, inner: Any, narration: Narration, quiet: bool) -> None:
+        self.inner, self.narration, self.quiet = inner, narration, quiet
 
     def emit(self, record: dict) -> None:
+        from engine.present.narrative import tell
+
         self.inner.emit(record)
-        if self.quiet:
+        if self.quiet or self.narration.closed:
             return
         line = tell(record)
         if line is None:
             return
         if record["kind"] == "turn.end":
-            self.console.print(f"[bold]{escape(line)}[/bold]")
+            self.narration.print(f"[bold]{shown(line)}[/bold]")
         elif record["kind"] == "orders" and record["side"] == "blue":
-            self.console.rule(f"Turn {record['turn']}  (hour {record['t']:.0f})", style="dim")
-            self.console.print(escape(line))
+            self.narration.rule(f"Turn {record['turn']}  (hour {record['t']:.0f})", style="dim")
+            self.narration.print(shown(line))
         else:
-            self.console.print("  " + escape(line))
+            self.narration.print("  " + shown(line))
 
     def end_turn(self, turn: int) -> None:
         self.inner.end_turn(turn)
@@ -149,30 +168,50 @@ def run_command(
     rules: Annotated[str | None, typer.Option(help="Rule set (default: the scenario's).")] = None,
     out: Annotated[Path | None, typer.Option(help="Log path (default runs/NAME-seedN.jsonl).")]
     = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the log if it exists.")]
+    = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the log path.")] = False,
 ) -> None:
     """Play a scenario with doctrine on both sides: narrate it and write its event log."""
+    from engine.io.eventlog import LogWriter
+    from engine.io.loading import load_pair
+    from engine.io.logschema import make_header
+    from engine.sim.controllers import default_controllers, name_of
+    from engine.sim.kernel import run
+    from engine.sim.rng import describe, run_sequence
+    from engine.spec.scenario import with_turns
+
     s, r = load_pair(scenario, rules)
     if turns is not None:
         s = with_turns(s, turns)
     path = out or Path("runs") / f"{s.meta.id}-seed{seed}.jsonl"
+    check_output(path, [input_file(scenario, "scenarios"), input_file(rules or s.rules, "rules")],
+                 force)
+    say = Narration(out_console())
     if not quiet:
-        out_console.print(f"[bold]{escape(s.meta.title)}[/bold] - seed {seed}, "
-                          f"{s.turns.count} turns of {s.turns.hours:g} h")
-        out_console.print(f"[dim]{escape(s.meta.notional)}[/dim]")
+        say.print(f"[bold]{shown(s.meta.title)}[/bold] - seed {seed}, "
+                  f"{s.turns.count} turns of {s.turns.hours:g} h")
+        say.print(f"[dim]{shown(s.meta.notional)}[/dim]")
     players = default_controllers(r)
     header = make_header(s, r, describe(run_sequence(seed)),
                          {side: name_of(c) for side, c in players.items()}, __version__)
-    writer = LogWriter(path, header)
-    try:
-        result = run(s, r, seed, players, NarratingSink(writer, out_console, quiet))
-    except BaseException:
-        writer.abort()
-        raise
-    final = writer.close(result.outcome, result.outcome["turns_played"])
+    # the log is written turn by turn (flushed each turn) into a temporary file beside its
+    # final name, and takes that name only once its footer is written
+    with atomic(path) as tmp:
+        writer = LogWriter(tmp, header)
+        try:
+            result = run(s, r, seed, players, NarratingSink(writer, say, quiet))
+        except BaseException:
+            writer.abort()
+            raise
+        final = writer.close(result.outcome, result.outcome["turns_played"])
     if not quiet:
-        out_console.print(outcome_table(result.outcome))
-    out_console.print(f"log: {path}  ({result.records} records, chain {final})")
+        say.print(outcome_table(result.outcome))
+    say.print(f"log: {shown(path)}  ({result.records} records, chain {final})")
+    say.flush()
+    if say.failed is not None:
+        raise EngineError(f"standard output: cannot write: {say.failed.strerror or say.failed}; "
+                          f"the game was played to its end and its log {path} is complete")
 
 
 LABELS = {"known_turn": "armed attack known (turn)"}
@@ -180,32 +219,39 @@ LABELS = {"known_turn": "armed attack known (turn)"}
 
 def outcome_table(o: dict) -> Table:
     """The end-of-run summary as a two-column table."""
+    from rich.table import Table
+
     table = Table("measure", "value", title="Outcome", box=None)
     held = "[green]held[/green]" if o["deterrence_held"] else (
-        f"[red]failed on turn {o['failure_turn']}[/red]")
+        f"[red]failed on turn {shown(o['failure_turn'])}[/red]")
     table.add_row("deterrence", held)
     for key in ("highest_rung", "known_turn", "article5_turn", "turns_played", "red_gains",
                 "red_losses", "blue_losses", "incursions", "incursions_detected",
                 "mean_time_to_detect_h", "c2_messages", "c2_mean_latency_h", "c2_delivery_rate"):
         value = o.get(key)
         table.add_row(LABELS.get(key, key.replace("_", " ")),
-                      "-" if value is None else escape(str(value)))
+                      "-" if value is None else shown(value))
     return table
 
 
-register_log_commands(app, out_console, fail)
+register_log_commands(app)
 app.add_typer(sweep_app, name="sweep")
-from engine.cli.report import register as register_report_commands  # noqa: E402
-
-register_report_commands(app, out_console)
-register_play_command(app, out_console, lambda o: outcome_table(o))
-register_serve_command(app, out_console)
+register_report_commands(app)
+register_play_command(app, outcome_table)
+register_serve_command(app)
 
 
 def main() -> None:
-    """Console entry point: run the app, mapping engine errors to exit code 2 without traces."""
+    """Console entry point: run the app, mapping engine errors to exit code 2 and a failed
+    write to one line, never a traceback."""
     try:
         app()
     except EngineError as e:
         raise SystemExit(fail(e).exit_code) from None
-
+    except BrokenPipeError:  # the reader of our output went away: stop printing, quietly
+        silence_stdout()
+        raise SystemExit(1) from None
+    except OSError as e:  # a file the command could not read or write
+        where = f"{e.filename}: " if e.filename else ""
+        say_error(f"{where}{e.strerror or e}")
+        raise SystemExit(2) from None

@@ -5,40 +5,38 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from engine import __version__
-from engine.errors import EngineError, Problem
-from engine.io.loading import load_orders, load_pair
-from engine.io.logschema import make_header
-from engine.present.play import (
-    Human,
-    Screen,
-    Umpire,
-    last_complete_turn,
-    play,
-    resume,
-    resume_command,
+from engine.cli.common import (
+    Player,
+    check_output,
+    input_file,
+    out_console,
+    refuse,
+    shown,
+    writing,
 )
-from engine.sim.controllers import BlueDoctrine, Controller, RedQuantal, Scripted, name_of
-from engine.sim.rng import describe, run_sequence
+from engine.errors import EngineError, Problem
+
+if TYPE_CHECKING:
+    from engine.present.play import Screen
+    from engine.sim.controllers import Controller
 
 KINDS = ("human", "doctrine")
 
 
-def register(app: typer.Typer, console: Console, outcome_table) -> None:
+def register(app: typer.Typer, outcome_table) -> None:
     @app.command("play")
     def play_command(
         scenario: Annotated[str, typer.Argument(help="Built-in name or YAML path.")]
         = "classroom-tutorial",
-        blue: Annotated[str | None, typer.Option(
-            help="human or doctrine (default: the scenario's controllers).")] = None,
-        red: Annotated[str | None, typer.Option(
-            help="human or doctrine (default: the scenario's controllers).")] = None,
+        blue: Annotated[Player | None, typer.Option(
+            help="Who plays Blue (default: the scenario's controllers).")] = None,
+        red: Annotated[Player | None, typer.Option(
+            help="Who plays Red (default: the scenario's controllers).")] = None,
         blue_orders: Annotated[Path | None, typer.Option(help="Blue's orders from a YAML "
                                                               "file.")] = None,
         red_orders: Annotated[Path | None, typer.Option(help="Red's orders from a YAML file.")]
@@ -54,23 +52,32 @@ def register(app: typer.Typer, console: Console, outcome_table) -> None:
         = None,
     ) -> None:
         """Play an exercise turn by turn: teams at the keyboard, an umpire between turns."""
-        screen = Screen(console)
+        from engine.io.loading import load_orders, load_pair
+        from engine.io.logschema import make_header
+        from engine.present.play import Human, Screen, Umpire, play
+        from engine.sim.controllers import BlueDoctrine, RedQuantal, Scripted, name_of
+        from engine.sim.rng import describe, run_sequence
+
+        screen = Screen(out_console())
         if resume_log is not None:
             _resume(screen, resume_log, handover, outcome_table)
             return
         s, r = load_pair(scenario)
-        blue = blue or _default(s.controllers.blue, "blue", blue_orders)
-        red = red or _default(s.controllers.red, "red", red_orders)
-        for side, kind in (("blue", blue), ("red", red)):
-            if kind not in KINDS:
-                raise EngineError("", (Problem("play", f"expected human or doctrine, found "
-                                                       f"'{kind}'", field=f"--{side}"),))
+        blue_kind = blue.value if blue is not None else _default(s.controllers.blue, "blue",
+                                                                 blue_orders)
+        red_kind = red.value if red is not None else _default(s.controllers.red, "red",
+                                                              red_orders)
         path = out or Path("runs") / f"{s.meta.id}-play-seed{seed}.jsonl"
+        # the log is the game's live record, written turn by turn under its own name (so that
+        # a game cut short can be resumed); it never replaces a file, nor an input
+        check_output(path, [input_file(scenario, "scenarios"), input_file(s.rules, "rules"),
+                            blue_orders, red_orders], force=True)
         if path.exists():
-            raise EngineError("", (Problem(str(path), "already exists: continue it with "
-                                                      f"--resume {path}, or choose --out"),))
+            raise refuse(f"{path}: already exists: continue it with --resume {path}, or "
+                         "choose --out")
         players: dict[str, Controller] = {}
-        for side, kind, orders in (("blue", blue, blue_orders), ("red", red, red_orders)):
+        for side, kind, orders in (("blue", blue_kind, blue_orders),
+                                   ("red", red_kind, red_orders)):
             if orders is not None:
                 players[side] = Scripted(load_orders(orders, side, r, s.turns.count).by_turn())
             elif kind == "human":
@@ -81,10 +88,10 @@ def register(app: typer.Typer, console: Console, outcome_table) -> None:
             players["white"] = Umpire(screen, s, r)
         header = make_header(s, r, describe(run_sequence(seed)),
                              {k: name_of(c) for k, c in players.items()}, __version__)
-        screen.say(f"[bold]{escape(s.meta.title)}[/bold] - {s.turns.count} turns; log: "
-                   f"{escape(str(path))}")
-        screen.say(f"[dim]{escape(s.meta.notional)}[/dim]")
-        with _interrupted(screen, path):
+        screen.say(f"[bold]{shown(s.meta.title)}[/bold] - {s.turns.count} turns; log: "
+                   f"{shown(path)}")
+        screen.say(f"[dim]{shown(s.meta.notional)}[/dim]")
+        with _interrupted(screen, path), writing(path):
             result = play(s, r, seed, players, path, header)
         _finish(screen, result, path, outcome_table)
 
@@ -100,6 +107,7 @@ def _default(kind: str, side: str, orders: Path | None) -> str:
 
 def _resume(screen: Screen, log: Path, handover: bool, outcome_table) -> None:
     from engine.io.replay import read_log, reconstruct, scan
+    from engine.present.play import Human, Umpire, last_complete_turn, resume
 
     reader = read_log(log)
     game = reconstruct(reader, scan(reader))
@@ -109,10 +117,10 @@ def _resume(screen: Screen, log: Path, handover: bool, outcome_table) -> None:
         return Umpire(screen, s, r) if side == "white" else Human(side, screen, s, r, handover)
 
     done = last_complete_turn(log)
-    screen.say(f"resuming {escape(str(log))}: " + (f"replaying turns 1-{done} from the log, "
-                                                      if done else "")
+    screen.say(f"resuming {shown(log)}: " + (f"replaying turns 1-{done} from the log, "
+                                             if done else "")
                + f"play goes on at turn {done + 1}")
-    with _interrupted(screen, log):
+    with _interrupted(screen, log), writing(log):
         result, _ = resume(log, live)
     _finish(screen, result, log, outcome_table)
 
@@ -121,24 +129,30 @@ def _resume(screen: Screen, log: Path, handover: bool, outcome_table) -> None:
 def _interrupted(screen: Screen, path: Path) -> Iterator[None]:
     """Ctrl-C during play: no traceback, but where the log is, what it holds and the command
     that continues the game; exit code 130."""
+    from engine.present.play import resume_command
+
     try:
         yield
     except KeyboardInterrupt:
-        screen.say(f"\nInterrupted. The log {escape(str(path))} holds every complete turn "
-                   f"({_held(path)}).\nContinue with: {escape(resume_command(path))}")
+        screen.say(f"\nInterrupted. The log {shown(path)} holds every complete turn "
+                   f"({_held(path)}).\nContinue with: {shown(resume_command(path))}")
         raise typer.Exit(130) from None
 
 
 def _held(path: Path) -> str:
+    from engine.present.play import last_complete_turn
+
     done = last_complete_turn(path) if path.exists() else 0
     return f"turns 1-{done}" if done else "no complete turn yet"
 
 
 def _finish(screen: Screen, result, path: Path, outcome_table) -> None:
+    from engine.present.play import resume_command
+
     if result is None:
-        screen.say(f"Game saved: the log {escape(str(path))} holds every complete turn "
-                   f"({_held(path)}). Continue with: {escape(resume_command(path))}")
+        screen.say(f"Game saved: the log {shown(path)} holds every complete turn "
+                   f"({_held(path)}). Continue with: {shown(resume_command(path))}")
         return
     screen.console.print(outcome_table(result.outcome))
-    screen.say(f"log: {escape(str(path))}\nDebrief with: wargame replay {escape(str(path))} "
-               f"--side blue | wargame report {escape(str(path))} --out report.html")
+    screen.say(f"log: {shown(path)}\nDebrief with: wargame replay {shown(path)} "
+               f"--side blue | wargame report {shown(path)} --out report.html")

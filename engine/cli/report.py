@@ -8,95 +8,127 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
+from engine.cli.common import (
+    BriefFormat,
+    ReportFormat,
+    Side,
+    check_output,
+    fail,
+    input_file,
+    out_console,
+    printable,
+    refuse,
+    replace_folder,
+    shown,
+    temporary_beside,
+    write_text,
+    writing,
+)
 from engine.errors import EngineError
 
 DEFAULT_SCENARIO = "alliance-2024"
-SIDES = ("blue", "red", "white")
-err = Console(stderr=True, highlight=False)
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print an error plainly on stderr and return the exit to raise."""
-    for line in message.splitlines() or ["error"]:
-        err.print(f"[red]error:[/red] {escape(line)}", soft_wrap=True)
-    return typer.Exit(code)
-
-
-def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise fail(f"{name}: expected {', '.join(allowed[:-1])} or {allowed[-1]}, "
-                   f"found '{value}'")
-    return value
 
 
 def report_format(out: Path | None, fmt: str | None) -> str:
     """The report format: as given, else from the output's suffix, else html."""
     if fmt is not None:
-        return _choice("--format", fmt, ("html", "md"))
+        return ReportFormat(fmt).value
     return "md" if out is not None and out.suffix.lower() in (".md", ".markdown") else "html"
 
 
-def register(app: typer.Typer, console: Console) -> None:
+def register(app: typer.Typer) -> None:
     """Add the ``brief`` and ``report`` commands to the app."""
 
     @app.command()
     def brief(
         scenario: Annotated[str, typer.Argument(help="Built-in name or YAML path.")]
         = DEFAULT_SCENARIO,
-        side: Annotated[str, typer.Option(help="Whose brief: blue, red or white (umpire).")]
-        = "blue",
-        fmt: Annotated[str, typer.Option("--format", help="md or html.")] = "md",
+        side: Annotated[Side, typer.Option(help="Whose brief: blue, red or white (umpire).")]
+        = Side.blue,
+        fmt: Annotated[BriefFormat, typer.Option("--format", help="Markdown or HTML.")]
+        = BriefFormat.md,
         out: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
+        force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")]
+        = False,
         rules: Annotated[str | None, typer.Option(help="Rule set (default: the scenario's).")]
         = None,
     ) -> None:
         """Print a team's brief: situation, forces, objectives, actions, ladder, turn."""
-        from engine.io.loading import load_pair
-        from engine.present.brief import render_brief
-
-        _choice("--side", side, SIDES)
-        _choice("--format", fmt, ("md", "html"))
         try:
-            s, r = load_pair(scenario, rules)
+            _brief(scenario, side, fmt, out, force, rules)
         except EngineError as e:
-            raise fail(str(e), e.exit_code) from None
-        text = render_brief(s, r, side, fmt)
-        if out is None:
-            sys.stdout.write(text)
-            return
-        _write(out, text)
-        console.print(f"{side} brief: {escape(str(out))}")
+            raise fail(e) from None
 
     @app.command()
     def report(
         log: Annotated[Path, typer.Argument(help="A wargame JSONL log.")],
         out: Annotated[Path | None, typer.Option(help="Report file (default: beside the log, "
                                                       "named after it).")] = None,
-        fmt: Annotated[str | None, typer.Option("--format", help="html (default) or md "
-                                                                 "(with PNGs in <stem>_files/)."
-                                                )] = None,
+        fmt: Annotated[ReportFormat | None, typer.Option(
+            "--format", help="html (default, or from --out's suffix) or md (with PNGs in "
+                             "<stem>_files/).")] = None,
+        force: Annotated[bool, typer.Option("--force", help="Replace the report (and its "
+                                                            "figures) if they exist.")]
+        = False,
     ) -> None:
         """Write a self-contained after-action report of a logged game."""
-        from engine.present.report import write
-
-        kind = report_format(out, fmt)
-        target = out or log.with_suffix(f".{kind}")
         try:
-            written = write(log, target, kind)
+            _report(log, out, fmt, force)
         except EngineError as e:
-            raise fail(str(e), e.exit_code) from None
-        except OSError as e:
-            raise fail(f"{target}: cannot write: {e.strerror or e}") from None
-        figures = f" and {len(written) - 1} figures in {written[1].parent}" if written[1:] else ""
-        console.print(f"report: {escape(str(target))}{escape(figures)}")
+            raise fail(e) from None
 
 
-def _write(out: Path, text: str) -> None:
+def _brief(scenario: str, side: Side, fmt: BriefFormat, out: Path | None, force: bool,
+           rules: str | None) -> None:
+    from engine.io.loading import load_pair
+    from engine.present.brief import render_brief
+
+    s, r = load_pair(scenario, rules)
+    if out is not None:
+        check_output(out, [input_file(scenario, "scenarios"),
+                           input_file(rules or s.rules, "rules")], force)
+    text = render_brief(s, r, side.value, fmt.value)
+    if out is None:  # to a terminal or a pipe: nothing in it may act on a terminal
+        sys.stdout.write(printable(text))
+        return
+    write_text(out, printable(text) if fmt is BriefFormat.md else text)
+    out_console().print(f"{side.value} brief: {shown(out)}")
+
+
+def _report(log: Path, out: Path | None, fmt: ReportFormat | None, force: bool) -> None:
+    from engine.present.report import write
+
+    kind = report_format(out, fmt.value if fmt is not None else None)
+    target = out or log.with_suffix(f".{kind}")
+    figures = target.parent / f"{target.stem}_files"
+    check_output(target, [log], force, folders=[figures] if kind == "md" else [])
+    if kind == "md" and figures.exists() and not (force and figures.is_dir()):
+        raise _refused(figures, force)
+    # written whole into a temporary folder beside the target, then moved into place: the
+    # report (and its figures folder) replace the old ones only once complete
+    work = temporary_beside(target, folder=True)
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-    except OSError as e:
-        raise fail(f"{out}: cannot write: {e.strerror or e}") from None
+        with writing(target):
+            written = write(log, work / target.name, kind)
+            if kind == "md":
+                page = work / target.name
+                page.write_text(printable(page.read_text(encoding="utf-8")),
+                                encoding="utf-8", newline="\n")
+            made = work / figures.name
+            if made.exists():
+                replace_folder(made, figures)
+            (work / target.name).replace(target)
+    finally:
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)
+    more = f" and {len(written) - 1} figures in {figures}" if written[1:] else ""
+    out_console().print(f"report: {shown(target)}{shown(more)}")
+
+
+def _refused(figures: Path, force: bool) -> EngineError:
+    if force:
+        return refuse(f"{figures}: is not a folder; the report's figures go there")
+    return refuse(f"{figures}: already exists; add --force to replace the report's figures, or "
+                  "choose another --out")

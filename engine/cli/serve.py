@@ -8,13 +8,12 @@ from pathlib import Path
 from typing import IO, Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
+from engine.cli.common import check_output, input_file, out_console, shown, writing
 from engine.errors import EngineError
 
 
-def register(app: typer.Typer, console: Console) -> None:
+def register(app: typer.Typer) -> None:
     @app.command("serve")
     def serve_command(
         scenario: Annotated[str, typer.Argument(help="Built-in name or YAML path.")]
@@ -41,6 +40,7 @@ def register(app: typer.Typer, console: Console) -> None:
         from engine.classroom.tokens import load, new_tokens, save, tokens_path
         from engine.game import Game
 
+        console = out_console()
         # everything that can be refused is, before a log is written or moved: the links of
         # a game resumed, the port, a second server on the same game
         if resume_log is not None:
@@ -51,39 +51,43 @@ def register(app: typer.Typer, console: Console) -> None:
         else:
             game = Game.load(scenario)
             log = out or Path("runs") / f"{game.scenario.meta.id}-serve-seed{seed}.jsonl"
+            # an input is never the log (an existing log is refused by Room.start)
+            check_output(log, [input_file(scenario, "scenarios"),
+                               input_file(game.scenario.rules, "rules")], force=True)
             tokens = new_tokens()
             sock = _bind(host, port)
-            room = Room.start(game, seed, log)
-            save(tokens, tokens_path(log))
+            with writing(log):
+                room = Room.start(game, seed, log)
+                save(tokens, tokens_path(log))
             held = _hold(tokens_path(log), log)
         config = uvicorn.Config(build_app(room, tokens), host=host, port=port,
                                 log_level="warning", lifespan="off")
         server = uvicorn.Server(config)
         if host not in ("127.0.0.1", "localhost", "::1"):
-            console.print(f"[yellow]warning:[/yellow] serving on {escape(host)}: anyone on this "
+            console.print(f"[yellow]warning:[/yellow] serving on {shown(host)}: anyone on this "
                           "network with a link can join; share each link only with its team")
 
         async def announce() -> None:
             while not server.started:
                 await asyncio.sleep(0.05)
             bound = sock.getsockname()[1]
-            shown = _address() if host in ("0.0.0.0", "::") else host
-            base = f"http://{f'[{shown}]' if ':' in shown else shown}:{bound}"
-            console.print(f"Serving {escape(room.game.scenario.meta.title)} "
-                          f"(log: {escape(str(room.log))})")
+            at = _address() if host in ("0.0.0.0", "::") else host
+            base = f"http://{f'[{at}]' if ':' in at else at}:{bound}"
+            console.print(f"Serving {shown(room.game.scenario.meta.title)} "
+                          f"(log: {shown(room.log)})")
             for role in ("blue", "red", "umpire", "projector"):
                 # soft_wrap: a link is never folded across lines, however narrow the terminal
                 console.print(f"  {role:9} {base}/play/{tokens.by_role[role]}", soft_wrap=True)
             console.print(f"Stop with Ctrl-C; continue later with: wargame serve --resume "
-                          f"{escape(str(room.log))}", highlight=False)
+                          f"{shown(room.log)}", highlight=False)
 
         async def main() -> None:
             await asyncio.gather(server.serve(sockets=[sock]), announce())
 
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C stops serving; the log holds
             asyncio.run(main())
-        console.print(f"Stopped. Every complete turn is in {escape(str(room.log))}; continue "
-                      f"with: wargame serve --resume {escape(str(room.log))}", highlight=False)
+        console.print(f"Stopped. Every complete turn is in {shown(room.log)}; continue "
+                      f"with: wargame serve --resume {shown(room.log)}", highlight=False)
         if held is not None:
             held.close()
 

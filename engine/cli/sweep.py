@@ -5,23 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import pyarrow.parquet as pq
 import typer
-from rich.console import Console
-from rich.table import Table
 from typer.core import TyperGroup
 
-from engine.errors import EngineError, Problem
-from engine.sweeps.design import parse_lhs, parse_vary
-from engine.sweeps.runner import (
-    Store,
-    build_spec,
-    execute,
-    read_manifest,
-    regenerate_run,
-    row_schema,
+from engine.cli.common import (
+    Backend,
+    atomic,
+    check_output,
+    input_file,
+    inside,
+    out_console,
+    refuse,
+    same_file,
+    shown,
+    writing,
 )
-from engine.sweeps.summary import comparisons, summarize_rows
+from engine.errors import EngineError, Problem
 
 
 class DefaultToStart(TyperGroup):
@@ -42,7 +41,6 @@ class DefaultToStart(TyperGroup):
 
 sweep_app = typer.Typer(cls=DefaultToStart, no_args_is_help=True,
                         help="Monte Carlo sweeps over postures (see `wargame sweep start`).")
-console = Console(highlight=False, width=None if Console().is_terminal else 160)
 
 
 @sweep_app.command("start")
@@ -56,7 +54,9 @@ def start(
     samples: Annotated[int | None, typer.Option(min=1, help="Latin hypercube points.")] = None,
     seed: Annotated[int, typer.Option(min=0, help="Root seed.")] = 0,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
-    backend: Annotated[str, typer.Option(help="process, inprocess or dask.")] = "process",
+    backend: Annotated[Backend, typer.Option(
+        help="Where runs execute: this process, worker processes, or a Dask cluster.")]
+    = Backend.process,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler tcp://HOST:PORT.")]
     = None,
     out: Annotated[Path | None, typer.Option(help="Results directory.")] = None,
@@ -67,10 +67,11 @@ def start(
         help="Replay this game's recorded Blue orders against fresh Red seeds.")] = None,
 ) -> None:
     """Run every cell of a design RUNS times; stream results to --out; print the summary."""
+    from engine.sweeps.design import parse_lhs, parse_vary
     from engine.sweeps.progress import RichProgress
+    from engine.sweeps.runner import build_spec, execute
 
-    if scheduler and backend == "process":
-        backend = "dask"
+    chosen = "dask" if scheduler and backend is Backend.process else backend.value
     names: list[Any] = list(scenarios or [])
     blue_orders = rules = None
     if blue_orders_from is not None:
@@ -84,13 +85,30 @@ def start(
                       seeding="independent" if independent else "crn",
                       blue_orders=blue_orders, rules=rules)
     folder = out or Path("runs") / f"sweep-{spec['key'][:12]}"
+    _check_folder(folder, [input_file(n, "scenarios") for n in names if isinstance(n, str)]
+                  + [blue_orders_from])
     bar = RichProgress()
     try:
-        execute(spec, backend=backend, workers=workers, scheduler=scheduler, out=folder,
-                resume=resume, progress=bar)
+        with writing(folder):
+            execute(spec, backend=chosen, workers=workers, scheduler=scheduler, out=folder,
+                    resume=resume, progress=bar)
     finally:
         bar.stop()
     print_summary(folder)
+
+
+def _check_folder(folder: Path, inputs: list[Path | None]) -> None:
+    """A sweep's results folder must be a folder (or not yet exist), and none of the sweep's
+    inputs may be the folder or one of the files a sweep writes there."""
+    if folder.exists() and not folder.is_dir():
+        raise refuse(f"{folder}: is a file; a sweep writes its results into a folder (--out)")
+    for p in inputs:
+        if p is None:
+            continue
+        if same_file(p, folder) or same_file(p, folder / "manifest.json") or inside(
+                p, folder / "chunks"):
+            raise refuse(f"{folder}: the sweep would write over its input {p}; choose "
+                         "another --out")
 
 
 def _from_game(log: Path, names: list[Any]) -> tuple[list[Any], dict[int, list[dict]], Any]:
@@ -122,15 +140,31 @@ def run_one(
     folder: Annotated[Path, typer.Argument(help="A sweep results directory.")],
     run: Annotated[str, typer.Option("--run", help="Run id CELL-REPLICATION, e.g. 3-17.")],
     out: Annotated[Path, typer.Option(help="Where to write the run's event log.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")]
+    = False,
 ) -> None:
     """Regenerate the full event log of one run of a sweep."""
-    result, final = regenerate_run(folder, run, out)
-    console.print(f"run {run} -> {out} ({result.records} records, chain {final}); deterrence "
-                  f"{'held' if result.outcome['deterrence_held'] else 'failed'}")
+    from engine.sweeps.runner import regenerate_run
+
+    if inside(out, folder / "chunks") or same_file(out, folder):
+        raise refuse(f"{out}: is part of the sweep {folder}; choose another --out")
+    check_output(out, [folder / "manifest.json"], force)
+    with atomic(out) as tmp:
+        result, final = regenerate_run(folder, run, tmp)
+    out_console().print(f"run {shown(run)} -> {shown(out)} ({result.records} records, chain "
+                        f"{final}); deterrence "
+                        f"{'held' if result.outcome['deterrence_held'] else 'failed'}")
 
 
 def print_summary(folder: Path) -> None:
     """Summarise a results directory chunk by chunk (flat memory) and print the tables."""
+    import pyarrow.parquet as pq
+    from rich.table import Table
+
+    from engine.sweeps.runner import Store, read_manifest, row_schema
+    from engine.sweeps.summary import comparisons, summarize_rows
+
+    console = out_console()
     spec = read_manifest(folder)["spec"]
     store = Store(Path(folder), row_schema(spec))
     rows = (row for f in store.chunk_files()
@@ -144,7 +178,8 @@ def print_summary(folder: Path) -> None:
     for c in spec["cells"]:
         s = summaries[c["index"]]
         share, lo, hi = s.held_share()
-        table.add_row(str(c["index"]), ids[c["scenario"]], _values(c["values"]), str(s.runs),
+        table.add_row(str(c["index"]), shown(ids[c["scenario"]]), shown(_values(c["values"])),
+                      str(s.runs),
                       _f(share, 3), f"{_f(lo, 3)}-{_f(hi, 3)}", _f(s.highest_level.value, 2),
                       _f(s.time_to_detect.value, 1), _f(s.red_gains.value, 2),
                       _f(s.blue_losses.value, 2), _f(s.red_losses.value, 2), str(s.errors))
@@ -154,14 +189,14 @@ def print_summary(folder: Path) -> None:
         t2 = Table("values", "posture", "versus", "difference in P(held)", "95% CI",
                    title="Posture comparison (Newcombe hybrid score interval)")
         for d in diffs:
-            t2.add_row(_values(d["values"]), d["scenario"], d["versus"],
+            t2.add_row(shown(_values(d["values"])), shown(d["scenario"]), shown(d["versus"]),
                        f"{d['difference']:+.3f}", f"{d['low']:+.3f} to {d['high']:+.3f}")
         console.print(t2)
     total = spec["replications"] * len(spec["cells"])
     done = sum(s.runs for s in summaries.values())
     if done < total:
         console.print(f"[yellow]{done} of {total} runs on disk; continue with --resume[/yellow]")
-    console.print(f"results: {folder}")
+    console.print(f"results: {shown(folder)}")
 
 
 def _values(v: dict[str, Any]) -> str:

@@ -12,20 +12,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+import math
+import os
+import stat
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
-from engine.io.logschema import LOG_FORMAT, LOG_VERSION, make_header
+from engine.errors import LogError, Problem
+from engine.io.logschema import LOG_FORMAT, LOG_VERSION, canonical, make_header
 
 HASH_LEN = 16
 _SUFFIX_LEN = len(',"h":"') + HASH_LEN + len('"}')
-
-
-def canonical(obj: Any) -> str:
-    """The one JSON text of an object that logs and hashes use."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# a header embeds a scenario and rules of some kilobytes; a line this long is not a log's
+MAX_LINE_BYTES = 16 * 2**20
 
 
 def chain(prev: str, body: str) -> str:
@@ -33,7 +34,7 @@ def chain(prev: str, body: str) -> str:
     return hashlib.sha256((prev + body).encode()).hexdigest()[:HASH_LEN]
 
 
-_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def record_text(record: dict[str, Any]) -> str:
@@ -57,6 +58,11 @@ def unseal(line: str) -> tuple[str, str] | None:
     if not suffix.startswith(',"h":"'):
         return None
     return head + "}", suffix[6:-2]
+
+
+def footer_of(records: int, turns: int, outcome: dict[str, Any]) -> dict[str, Any]:
+    """The footer object (without its chain hash): all it holds, and all it may hold."""
+    return {"footer": True, "records": records, "turns": turns, "outcome": outcome}
 
 
 class LogWriter:
@@ -86,7 +92,7 @@ class LogWriter:
 
     def close(self, outcome: dict[str, Any], turns: int) -> str:
         """Write the footer, close the file and return the final chain hash."""
-        self._write({"footer": True, "records": self.count, "turns": turns, "outcome": outcome})
+        self._write(footer_of(self.count, turns, outcome))
         self._fh.close()
         return self._h
 
@@ -115,50 +121,103 @@ class ReadState:
     corrupt: bool = False  # a whole line that is not JSON: damaged or edited, not cut
 
 
+class LineTooLong(LogError):
+    """A line longer than any a log holds (MAX_LINE_BYTES): not a log, or a damaged one."""
+
+    def __init__(self, path: str | Path, number: int) -> None:
+        super().__init__("", (Problem(str(path), f"line is longer than "
+                                                 f"{MAX_LINE_BYTES // 2**20} MiB: not a log "
+                                                 "line", number),))
+        self.line = number
+
+
+def open_log(path: str | Path) -> BinaryIO:
+    """Open a log for reading: a regular file only (a FIFO, a device or a directory would hang
+    or never end); LogError (exit 2) otherwise, OSError if it cannot be opened."""
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        raise LogError(f"{path}: not a regular file; a log is a file written by the engine")
+    return Path(path).open("rb")
+
+
+def iter_raw(path: str | Path) -> Generator[tuple[int, bytes], None, None]:
+    """(number, bytes with their newline) of every line, the last one possibly without it;
+    LineTooLong at a line longer than MAX_LINE_BYTES."""
+    with open_log(path) as fh:
+        number = 0
+        while raw := fh.readline(MAX_LINE_BYTES + 1):
+            number += 1
+            if len(raw) > MAX_LINE_BYTES:
+                raise LineTooLong(path, number)
+            yield number, raw
+
+
 def read_lines(path: str | Path, state: ReadState | None = None) -> Iterator[Line]:
     """Stream a log's complete lines; stop quietly at a cut line, recording it in ``state``."""
     state = state if state is not None else ReadState()
-    with Path(path).open("rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            obj, why = _parse(raw)
-            if obj is None:
-                state.truncated_at, state.reason = number, why
-                # the writer only ever leaves the last line unfinished
-                state.corrupt = raw.endswith(b"\n")
-                return
-            if "turn" in obj and isinstance(obj["turn"], int):
-                state.last_turn = obj["turn"]
-            if obj.get("footer") is True:
-                state.complete = True
-            yield Line(number, obj, raw.decode("utf-8").rstrip("\n"))
+    for number, raw in iter_raw(path):
+        obj, why = parse_line(raw)
+        if obj is None:
+            state.truncated_at, state.reason = number, why
+            # the writer only ever leaves the last line unfinished
+            state.corrupt = raw.endswith(b"\n")
+            return
+        if "turn" in obj and isinstance(obj["turn"], int):
+            state.last_turn = obj["turn"]
+        if obj.get("footer") is True:
+            state.complete = True
+        yield Line(number, obj, raw.decode("utf-8").rstrip("\n"))
 
 
 def raw_lines(path: str | Path, state: ReadState | None = None) -> Iterator[tuple[int, str]]:
     """Stream (number, text) of every newline-terminated, UTF-8 line without parsing JSON (the
     hash chain vouches for the content); stop at a cut or undecodable line."""
     state = state if state is not None else ReadState()
-    with Path(path).open("rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            if not raw.endswith(b"\n"):
-                state.truncated_at, state.reason = number, "the last line is incomplete"
-                return
-            try:
-                text = raw[:-1].decode("utf-8")
-            except UnicodeDecodeError:
-                state.truncated_at, state.reason = number, "line is not UTF-8"
-                return
-            yield number, text
+    for number, raw in iter_raw(path):
+        if not raw.endswith(b"\n"):
+            state.truncated_at, state.reason = number, "the last line is incomplete"
+            return
+        try:
+            text = raw[:-1].decode("utf-8")
+        except UnicodeDecodeError:
+            state.truncated_at, state.reason = number, "line is not UTF-8"
+            return
+        yield number, text
 
 
-def _parse(raw: bytes) -> tuple[dict[str, Any] | None, str]:
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a finite number")
+    return value
+
+
+def parse_line(raw: bytes) -> tuple[dict[str, Any] | None, str]:
+    """A complete line's JSON object, or None and why not: cut (no newline), not UTF-8, not
+    JSON (NaN, Infinity and numbers out of range are not JSON), nested too deeply, not an
+    object."""
     if not raw.endswith(b"\n"):
         return None, "the last line is incomplete"
     try:
-        obj = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        return None, f"line is not valid JSON ({e.__class__.__name__})"
+        obj = json.loads(raw.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite)
+    except UnicodeDecodeError:
+        return None, "line is not UTF-8"
+    except RecursionError:
+        return None, "line is nested too deeply to be a log line"
+    except ValueError as e:  # JSONDecodeError is a ValueError, as are NaN and 1e999
+        why = str(e).split(":")[0] if isinstance(e, json.JSONDecodeError) else str(e)
+        return None, f"line is not valid JSON ({why})"
     if not isinstance(obj, dict):
         return None, "line is not a JSON object"
+    if b"\\u" in raw:  # an escape the writer never makes: it might be a lone surrogate
+        try:
+            json.dumps(obj, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            return None, "line is not valid Unicode (an escaped lone surrogate)"
     return obj, ""
 
 

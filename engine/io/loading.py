@@ -11,6 +11,10 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import math
+import os
+import re
+import stat
 import types
 import typing
 from collections.abc import Mapping
@@ -23,7 +27,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from engine.errors import InputError, Problem, ReferenceProblems, RulesError, ScenarioError
-from engine.spec.rules import Rules, param_problems
+from engine.spec.rules import EFFECT_PARAMS, Rules, param_problems
 from engine.spec.scenario import Scenario
 
 MAX_BYTES = 2_000_000
@@ -31,8 +35,39 @@ MAX_NODES = 50_000  # counted with aliases expanded: bounds an alias bomb's cost
 #                     scenario has about a thousand)
 MAX_DEPTH = 64  # nesting of mappings and lists; composing recurses on deep nesting
 # libyaml's C parser when PyYAML has it (about fifty times faster), else the pure-Python one
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 M = TypeVar("M", bound=BaseModel)
+
+# ---- YAML 1.2 scalars ------------------------------------------------------------------------
+# PyYAML resolves plain scalars by YAML 1.1 rules (yes/no/on/off are booleans, 010 is octal,
+# 1_000 an integer, 2024-01-01 a date, 1e3 a string). Editors and JSON Schema validators read
+# YAML 1.2, so we resolve by the 1.2 core schema too: booleans are only true and false, numbers
+# only as JSON writes them (plus .inf, .nan, 0o17 and 0x1F), and every other word is text.
+_NULL, _BOOL = "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool"
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_CORE = {
+    _NULL: re.compile(r"^(?:~|null|Null|NULL|)$"),
+    _BOOL: re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    _INT: re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+    _FLOAT: re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+                       r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+}
+# YAML 1.1 words a person may mean as a boolean: named in the message when one is refused
+_OLD_BOOLEANS = {"yes", "no", "on", "off", "y", "n"}
+
+
+class _Loader(_BASE_LOADER):  # type: ignore[misc,valid-type]  # PyYAML's classes are untyped
+    """The safe loader with YAML 1.2 core-schema resolution of plain scalars."""
+
+    yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+
+
+for _tag, _first in ((_NULL, ["~", "n", "N", ""]), (_BOOL, list("tTfF")),
+                     (_INT, list("-+0123456789")), (_FLOAT, list("-+.0123456789")),
+                     ("tag:yaml.org,2002:merge", ["<"])):
+    _Loader.add_implicit_resolver(
+        _tag, _CORE.get(_tag) or re.compile(r"^(?:<<)$"), _first)
+_LOADER = _Loader
 
 
 @dataclass(frozen=True)
@@ -171,6 +206,8 @@ def _walk_mapping(node: yaml.MappingNode, path: str, marks: dict, budget: list[i
             raise InputError("", (Problem(name, "mapping keys must be plain names",
                                           k_node.start_mark.line + 1,
                                           k_node.start_mark.column + 1, path),))
+        if not isinstance(key, str):  # as in JSON, a key is text: `true:` is the key "true"
+            key = k_node.value
         if key in out:
             raise InputError("", (Problem(name, f"duplicate key '{key}'",
                                           k_node.start_mark.line + 1,
@@ -181,8 +218,39 @@ def _walk_mapping(node: yaml.MappingNode, path: str, marks: dict, budget: list[i
     return out
 
 
+def _core_scalar(tag: str, text: str) -> Any:
+    """A YAML 1.2 core-schema scalar from its text (ValueError when the text is not one)."""
+    if not _CORE[tag].match(text):
+        raise ValueError(text)
+    if tag == _NULL:
+        return None
+    if tag == _BOOL:
+        return text.lower() == "true"
+    if tag == _INT:
+        if text[:2] in ("0o", "0x"):
+            return int(text[2:], 8 if text[1] == "o" else 16)
+        return int(text)  # ValueError beyond Python's 4,300-digit limit
+    lowered = text.lower()
+    if lowered.endswith((".inf", ".nan")):
+        return float(lowered.replace(".", "").replace("+", ""))
+    return float(text)
+
+
+_STR = "tag:yaml.org,2002:str"
+_YAML_TAGS = "tag:yaml.org,2002:"
+
+
 def _scalar(node: yaml.Node, name: str) -> Any:
+    tag = node.tag
+    if tag.startswith(_YAML_TAGS) and tag not in _CORE and tag != _STR:
+        # YAML 1.1's other types (!!binary, !!timestamp, ...) are not JSON data: refused
+        raise InputError("", (Problem(name, f"bad value: tag '!!{tag[len(_YAML_TAGS):]}' is "
+                                            "not supported; write text, a number, true or "
+                                            "false", node.start_mark.line + 1,
+                                      node.start_mark.column + 1),))
     try:
+        if tag in _CORE:  # also when tagged explicitly: !!int and !!bool follow YAML 1.2
+            return _core_scalar(tag, node.value)
         return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
     except Exception as e:  # PyYAML's constructors raise anything on e.g. 2024-13-01, !!int ""
         why = getattr(e, "problem", e) if isinstance(e, yaml.YAMLError) else (
@@ -210,20 +278,65 @@ def validate_document(doc: Document, model: type[M], error: type[InputError]) ->
 
 def _problems(doc: Document, model: type[BaseModel], e: ValidationError) -> list[Problem]:
     out: list[Problem] = []
+    unions: dict[str, list[Mapping[str, Any]]] = {}  # one value refused by every member
     for err in e.errors(include_url=False):
         ctx_error = (err.get("ctx") or {}).get("error")
         if isinstance(ctx_error, ReferenceProblems):
             out.extend(_locate(doc, p, m) for p, m in ctx_error.problems)
             continue
         loc = [str(x) for x in err["loc"] if not _is_union_tag(x)]
-        path = ".".join(loc)
-        out.append(_locate(doc, path, _message(doc, model, err, loc)))
+        if len(loc) < len(err["loc"]):  # refused by one member of a union (a parameter value)
+            unions.setdefault(".".join(loc), []).append(err)
+            continue
+        if loc[-1:] == ["[key]"]:  # a map's key, not its value
+            loc = loc[:-1]
+            out.append(_locate(doc, ".".join(loc), _key_message(err)))
+            continue
+        out.append(_locate(doc, ".".join(loc), _message(doc, model, err, loc)))
+    for path, errs in unions.items():
+        out.append(_locate(doc, path, _union_message(errs)))
     return out
 
 
+_UNION_TAG = re.compile(r"^(?:constrained-)?(?:str|int|float|bool)$")
+
+
 def _is_union_tag(part: Any) -> bool:
-    # pydantic inserts the union member's type name ("str", "int") into loc; it is not a field
-    return isinstance(part, str) and part in {"str", "int", "float", "bool"}
+    # pydantic inserts the union member's type ("str", "constrained-int") into loc: not a field
+    return isinstance(part, str) and bool(_UNION_TAG.match(part))
+
+
+def _key_message(err: Mapping[str, Any]) -> str:
+    if err["type"] == "string_pattern_mismatch":
+        return (f"key {json.dumps(err.get('input'))[:60]} does not match pattern "
+                f"'{(err.get('ctx') or {}).get('pattern')}' (an id: a lower-case letter, then "
+                "up to 47 lower-case letters, digits, '_' or '-')")
+    return f"key {json.dumps(err.get('input'), default=str)[:60]}: {_expectation(err)}"
+
+
+def _union_message(errs: list[Mapping[str, Any]]) -> str:
+    """One message for a value every member of a union refused: the complaints of the members
+    whose type it had (a number too large), else the types it could have been."""
+    found = errs[0].get("input")
+    near = [e for e in errs if not e["type"].endswith("_type") and e["type"] != "finite_number"]
+    if not near and any(e["type"] == "finite_number" for e in errs):
+        near = [e for e in errs if e["type"] == "finite_number"]
+    wanted = (dict.fromkeys(_wanted(e) for e in near) if near
+              else {"text, a number or true/false": None})
+    return f"expected {' or '.join(wanted)}, found {_shown(found)}"
+
+
+def _wanted(err: Mapping[str, Any]) -> str:
+    if err["type"] == "string_too_long":
+        return f"at most {(err.get('ctx') or {}).get('max_length', 0):,} characters"
+    return _expectation(err)
+
+
+def _shown(found: Any) -> str:
+    """A value as the file wrote it (YAML's .inf and .nan, not JSON's Infinity and NaN)."""
+    if isinstance(found, float) and not math.isfinite(found):
+        return ".nan" if math.isnan(found) else ("-.inf" if found < 0 else ".inf")
+    return json.dumps(found, default=str)[:60] if found is not None else "nothing"
 
 
 def _locate(doc: Document, path: str, message: str) -> Problem:
@@ -244,8 +357,30 @@ def _message(doc: Document, model: type[BaseModel], err: Mapping[str, Any],
         return f"unknown key '{loc[-1]}'{hint}"
     if kind == "missing":
         return "required key is missing"
-    shown = json.dumps(found, default=str)[:60] if found is not None else "nothing"
-    return f"expected {_expectation(err)}, found {shown}"
+    if kind == "missing_keys":
+        return str(err["msg"])
+    ctx = err.get("ctx") or {}
+    if kind in ("too_long", "too_short"):
+        what = "entries" if isinstance(found, dict) else "items"
+        bound = (f"at most {ctx.get('max_length', 0):,}" if kind == "too_long"
+                 else f"at least {ctx.get('min_length', 0):,}")
+        actual = ctx.get("actual_length")  # None for a map pydantic stopped reading
+        if actual is None and isinstance(found, dict | list | tuple):
+            actual = len(found)
+        return f"expected {bound} {what}, found {actual:,}" if isinstance(actual, int) \
+            else f"expected {bound} {what}"
+    if kind == "string_too_long" and isinstance(found, str):
+        return f"expected {_wanted(err)}, found {len(found):,}"
+    return f"expected {_expectation(err)}, found {_shown(found)}{_hint(kind, found)}"
+
+
+def _hint(kind: str, found: Any) -> str:
+    """What to write instead, for the two YAML habits the 1.2 rules refuse."""
+    if kind == "bool_type" and isinstance(found, str) and found.lower() in _OLD_BOOLEANS:
+        return "; YAML booleans are written true or false"
+    if kind == "int_type" and isinstance(found, float) and found.is_integer():
+        return f"; write a whole number as {int(found)}, without a decimal point"
+    return ""
 
 
 def _expectation(err: Mapping[str, Any]) -> str:
@@ -297,21 +432,56 @@ def _is_model(tp: Any) -> bool:
 
 # ---- files -----------------------------------------------------------------------------------
 
-def read_file(path: str | Path) -> tuple[bytes, str]:
-    """Read a user file with a size bound; errors name the path."""
-    p = Path(path)
-    name = str(path)
-    if p.is_dir():
-        raise InputError("", (Problem(name, "is a directory; expected a YAML file"),))
+def read_file(path: str | Path, limit: int = MAX_BYTES) -> tuple[bytes, str]:
+    """Read a user file with a size bound; errors name the path. Only a regular file is read:
+    a directory, a FIFO or a device (/dev/zero, a terminal) is refused at once, never waited on
+    (the file is opened without blocking and checked before a byte is read)."""
+    name = str(path) if "\0" not in str(path) else repr(str(path))
     try:
-        size = p.stat().st_size
-        if size > MAX_BYTES:
-            raise InputError("", (Problem(name, f"file is {size:,} bytes; the limit is "
-                                                f"{MAX_BYTES:,}"),))
-        with p.open("rb") as fh:
-            return fh.read(MAX_BYTES + 1), name
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except IsADirectoryError:
+        raise InputError("", (Problem(name, "is a directory; expected a YAML file"),)) from None
+    except (OSError, ValueError) as e:  # ValueError: a NUL byte in the path
+        raise InputError("", (Problem(name, f"cannot read: {getattr(e, 'strerror', None) or e}"),
+                              )) from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError("", (Problem(name, "is a directory; expected a YAML file"),))
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError("", (Problem(name, f"is {_file_kind(info.st_mode)}, not a regular "
+                                                "file; refused"),))
+        if info.st_size > limit:
+            raise InputError("", (Problem(name, f"file is {info.st_size:,} bytes; the limit is "
+                                                f"{limit:,}"),))
+        chunks, size = [], 0
+        while size <= limit:  # a file growing while we read stops at the bound
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        raw = b"".join(chunks)
+        if len(raw) > limit:
+            raise InputError("", (Problem(name, f"file is more than {limit:,} bytes; the limit "
+                                                f"is {limit:,}"),))
+        return raw, name
     except OSError as e:
         raise InputError("", (Problem(name, f"cannot read: {e.strerror or e}"),)) from None
+    finally:
+        os.close(fd)
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a pipe (FIFO)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -363,6 +533,9 @@ def builtin_path(kind: str, name: str) -> Path:
 
 
 def _resolve(kind: str, path: str | Path) -> tuple[bytes, str]:
+    if "\0" in str(path):
+        raise InputError("", (Problem(repr(str(path)), "cannot read: a path cannot hold a NUL "
+                                                       "byte"),))
     p = Path(path)
     if not p.exists() and str(path) in builtin_names(kind):
         p = builtin_path(kind, str(path))
@@ -384,10 +557,12 @@ def sha256(text: str) -> str:
 
 
 def pair_problems(scenario: Scenario, rules: Rules) -> list[str]:
-    """Cross-file checks: every inject names an action (and valid params) of the rule set."""
+    """Cross-file checks: every inject names an action (and valid params) of the rule set, and
+    every scenario-kind parameter the rules default or restrict names something the scenario
+    has (a cyber attack's default link must be one of its links)."""
     out = []
+    menus = {"blue": rules.actions.blue, "red": rules.actions.red}
     for i, inj in enumerate(scenario.injects):
-        menus = {"blue": rules.actions.blue, "red": rules.actions.red}
         sides = ("blue", "red") if inj.side == "white" else (inj.side,)
         action = next((menus[s][inj.action] for s in sides if inj.action in menus[s]), None)
         if action is None:
@@ -397,6 +572,23 @@ def pair_problems(scenario: Scenario, rules: Rules) -> list[str]:
             continue
         out.extend(f"injects.{i}.params.{p}: {m}"
                    for p, m in param_problems(inj.action, action, inj.params))
+    tables: dict[str, Mapping[str, object]] = {
+        "zone": scenario.theater.zones, "red_group": scenario.red.groups,
+        "link": scenario.blue.c2.links}
+    for side, menu in sorted(menus.items()):
+        for aid, act in sorted(menu.items()):
+            for pname, spec in sorted(act.params.items()):
+                want = EFFECT_PARAMS.get(act.effect, {}).get(pname)
+                kind = spec.kind or (want if isinstance(want, str) else None)
+                if kind is None:
+                    continue
+                values = [spec.default] if spec.kind else [*(spec.choices or ()), spec.default]
+                for value in values:
+                    if value is not None and value not in tables[kind]:
+                        names = ", ".join(sorted(tables[kind])) or "none"
+                        out.append(f"rules: rules '{rules.name}' actions.{side}.{aid}.params."
+                                   f"{pname}: '{value}' is not a {kind} of this scenario "
+                                   f"(known: {names})")
     return out
 
 

@@ -14,20 +14,31 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from engine import __version__
-from engine.errors import LogError, ReplayDivergence
+from engine.errors import LogError, Problem, ReplayDivergence
 from engine.io.eventlog import (
+    LineTooLong,
     LogWriter,
     ReadState,
     chain,
+    footer_of,
+    iter_raw,
+    parse_line,
     raw_lines,
-    read_lines,
     record_text,
     unseal,
 )
-from engine.io.logschema import LOG_FORMAT, LOG_VERSION, make_header
+from engine.io.logschema import (
+    LOG_FORMAT,
+    LOG_VERSION,
+    canonical,
+    is_engine_version,
+    line_problem,
+    make_header,
+    sha256_of,
+)
 from engine.sim.controllers import BlueDoctrine, Controller, RedQuantal, Scripted, name_of
 from engine.sim.kernel import RunResult, Switch, run
 from engine.sim.rng import from_description
@@ -41,29 +52,87 @@ PLAYERS = ("blue", "red", "white")  # white: the umpire, whose live injects are 
 
 # ---- reading ---------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Integrity:
+    """What one checking pass over a whole log finds, without re-executing it: ``sealed`` (the
+    header's hashes match what it embeds, every line keeps the published schema, the hash
+    chain is intact from the header to a footer that ends the log and counts its records and
+    turns), ``truncated`` (intact, but cut: no footer), ``broken`` (a line was changed, removed,
+    inserted or reordered after the log was written) or ``damaged`` (a line is not a
+    well-formed log line). ``message`` says it in one plain sentence, to print at the top of
+    anything shown from the log; ``line`` is the first line at fault."""
+
+    status: Literal["sealed", "truncated", "broken", "damaged"]
+    message: str
+    line: int | None = None
+    records: int = 0
+    last_turn: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "sealed"
+
+
 @dataclass
 class LogReader:
-    """A streaming view of one log: its header up front, records on demand, then the footer."""
+    """A streaming view of one log: its header up front (checked, with the scenario and rules
+    it embeds validated), records on demand (each checked against the published schema), then
+    the footer; ``integrity`` checks the whole log once without re-executing it."""
 
     path: Path
     header: dict[str, Any]
     state: ReadState = field(default_factory=ReadState)
     footer: dict[str, Any] | None = None
+    scenario: Scenario | None = None
+    rules: Rules | None = None
+    _scan: Scan | None = field(default=None, repr=False, compare=False)
 
     def records(self) -> Iterator[dict[str, Any]]:
-        """Every complete record in order; afterwards ``footer`` and ``state`` are filled in."""
-        self.state = ReadState()
-        lines = read_lines(self.path, self.state)
-        next(lines, None)  # the header
-        for line in lines:
-            if line.obj.get("footer") is True:
-                self.footer = line.obj
-            else:
-                yield line.obj
+        """Every well-formed record in order; afterwards ``footer`` and ``state`` are filled
+        in. Reading stops quietly, as at a cut, at the first line that is not a well-formed
+        record or footer, or that follows the footer: ``state.corrupt`` is then set, with the
+        line and why in ``state.truncated_at`` and ``state.reason``."""
+        self.state = state = ReadState()
+        self.footer = None
+        footer_at = None
+        try:
+            for number, raw in iter_raw(self.path):
+                if number == 1:
+                    continue
+                obj, why = parse_line(raw)
+                if obj is not None and footer_at is not None:
+                    why = f"a line follows the footer (line {footer_at})"
+                    self.footer = None
+                elif obj is not None:
+                    why = line_problem(obj)
+                if obj is None or why:
+                    state.truncated_at, state.reason = number, why
+                    state.corrupt = raw.endswith(b"\n")  # only a cut leaves a line unfinished
+                    state.complete = False
+                    return
+                if obj.get("footer") is True:
+                    self.footer, footer_at, state.complete = obj, number, True
+                    continue
+                state.last_turn = obj["turn"]
+                yield obj
+        except LineTooLong as e:
+            state.truncated_at, state.reason, state.corrupt = e.line, "line is too long", True
+            state.complete, self.footer = False, None
 
     @property
     def truncated(self) -> bool:
         return not self.state.complete
+
+    def check(self) -> Scan:
+        """The one checking pass over the whole log (done once): see :func:`scan`."""
+        if self._scan is None:
+            self._scan = _check(self)
+        return self._scan
+
+    @property
+    def integrity(self) -> Integrity:
+        """Whether the log is sealed, truncated, broken or damaged, in one sentence."""
+        return self.check().integrity
 
 
 class CutHeader(LogError):
@@ -77,39 +146,105 @@ _HEADER_START = b'{"controllers":{'
 
 
 def read_log(path: str | Path) -> LogReader:
-    """Open a log for streaming; LogError (exit 2) if it is not a log this engine can read,
-    CutHeader (exit 1) if it was cut inside its header line."""
+    """Open a log for reading: the one reader of every command that reads logs (replay, report,
+    verify, fork, sweep --blue-orders-from, resuming a game). LogError (exit 2) with the line
+    if it is not a log this engine can read: not a regular file, a header that is not JSON or
+    breaks the published schema, another format or engine version, an engine version that is
+    not a version number, an embedded scenario or rules that do not validate or are not as
+    the engine writes them; CutHeader (exit 1) if it was cut inside its header line."""
     p = Path(path)
-    state = ReadState()
+    lines = iter_raw(p)
     try:
-        first = next(read_lines(p, state), None)
-        if first is None and state.reason == "the last line is incomplete":
-            with p.open("rb") as fh:
-                start = fh.read(len(_HEADER_START))
-            if start and _HEADER_START.startswith(start):
-                raise CutHeader(f"{path}: truncated after turn 0: the log was cut inside its "
-                                "header line; it has no record to read")
+        first = next(lines, None)
     except OSError as e:
         raise LogError(f"{path}: cannot read: {e.strerror or e}") from None
+    finally:
+        lines.close()
     if first is None:
-        why = f"line 1: {state.reason}" if state.reason else "empty"
-        raise LogError(f"{path}: {why}; not a readable log")
-    check_header(first.obj, str(path))
-    return LogReader(p, first.obj)
+        raise LogError(f"{path}: empty; not a readable log")
+    obj, why = parse_line(first[1])
+    if obj is None:
+        if not first[1].endswith(b"\n") and _HEADER_START.startswith(first[1][:16]):
+            raise CutHeader(f"{path}: truncated after turn 0: the log was cut inside its "
+                            "header line; it has no record to read")
+        raise LogError(f"{path}: line 1: {why}; not a readable log")
+    check_header(obj, str(path))
+    scenario, rules = embedded(obj, str(path))
+    return LogReader(p, obj, scenario=scenario, rules=rules)
 
 
 def check_header(header: dict[str, Any], name: str) -> None:
-    """Refuse logs of another format, format version or incompatible engine version."""
+    """Refuse logs of another format, format version or incompatible engine version, and a
+    header that breaks the published schema (LogError, exit 2, naming line 1)."""
     if header.get("format") != LOG_FORMAT:
         raise LogError(f"{name}: not a wargame log (line 1 has no 'format: {LOG_FORMAT}')")
     if header.get("version") != LOG_VERSION:
-        raise LogError(f"{name}: log format version {header.get('version')!r} (written by "
-                       f"engine {header.get('engine', '?')}); this engine {__version__} reads "
-                       f"only version {LOG_VERSION}: replay it with the engine that wrote it, "
-                       "or play the game again")
-    if not compatible(str(header.get("engine", ""))):
-        raise LogError(f"{name}: written by engine {header.get('engine')}; this is engine "
+        raise LogError(f"{name}: line 1: log format version {header.get('version')!r:.40} "
+                       f"(written by engine {header.get('engine', '?')!s:.40}); this engine "
+                       f"{__version__} reads only version {LOG_VERSION}: replay it with the "
+                       "engine that wrote it, or play the game again")
+    if not is_engine_version(header.get("engine")):
+        raise LogError("", (Problem(name, f"header: engine: {header.get('engine')!r:.60} is not "
+                                          "an engine version number (the header was edited)",
+                                    1),))
+    if not compatible(header["engine"]):
+        raise LogError(f"{name}: line 1: written by engine {header['engine']}; this is engine "
                        f"{__version__}, whose games may differ; use a matching engine version")
+    why = line_problem(header, header=True)
+    if why:
+        raise LogError("", (Problem(name, why, 1),))
+
+
+def embedded(header: dict[str, Any], name: str) -> tuple[Scenario, Rules]:
+    """The scenario and rules a header embeds, validated and checked against each other; they
+    must be exactly as the engine writes them (a value that validates only by conversion,
+    such as 8.0 for 8, was not written by the engine). LogError (exit 2) naming line 1."""
+    from pydantic import ValidationError
+
+    from engine.io.loading import pair_problems
+
+    def bad(message: str) -> LogError:
+        return LogError("", (Problem(name, message, 1),))
+
+    models: list[Any] = []
+    for key, model in (("scenario", Scenario), ("rules", Rules)):
+        try:
+            m = model.model_validate(header[key])
+        except (ValidationError, ValueError, TypeError) as e:
+            first = str(e).splitlines()
+            why = f"{first[1].strip()}: {first[2].strip()}" if len(first) > 2 else first[0]
+            raise bad(f"header: the embedded {key} does not validate: {why}") from None
+        where = _difference(header[key], m.model_dump(mode="json"), key)
+        if where:
+            raise bad(f"header: the embedded {key} is not as the engine writes it (at {where})")
+        models.append(m)
+    problems = pair_problems(models[0], models[1])
+    if problems:
+        raise bad(f"header: the embedded scenario does not fit its rules: {problems[0]}")
+    return models[0], models[1]
+
+
+def _difference(found: Any, written: Any, path: str) -> str:
+    """The first path at which two JSON values differ, in type or value ("" if none)."""
+    if type(found) is not type(written):
+        return path
+    if isinstance(found, dict):
+        for key in sorted(set(found) | set(written)):
+            if key not in found or key not in written:
+                return f"{path}.{key}"
+            where = _difference(found[key], written[key], f"{path}.{key}")
+            if where:
+                return where
+        return ""
+    if isinstance(found, list):
+        if len(found) != len(written):
+            return path
+        for i, (a, b) in enumerate(zip(found, written, strict=True)):
+            where = _difference(a, b, f"{path}.{i}")
+            if where:
+                return where
+        return ""
+    return "" if found == written else path
 
 
 def compatible(version: str) -> bool:
@@ -133,12 +268,9 @@ class LoggedGame:
 def reconstruct(reader: LogReader, scanned: Scan) -> LoggedGame:
     """The scenario, rules, seed and controllers a log was played with, from the log alone."""
     h = reader.header
-    try:
-        scenario = Scenario.model_validate(h["scenario"])
-        rules = Rules.model_validate(h["rules"])
-    except (KeyError, ValueError) as e:
-        raise LogError(f"{reader.path}: the embedded scenario or rules do not validate: "
-                       f"{str(e).splitlines()[0]}") from None
+    if reader.scenario is None or reader.rules is None:
+        reader.scenario, reader.rules = embedded(h, str(reader.path))
+    scenario, rules = reader.scenario, reader.rules
     orders, names = scanned.orders, scanned.names
     controllers = {side: controller_for(h["controllers"][side], side, orders, names,
                                         rules=rules, rationales=scanned.rationales)
@@ -180,7 +312,9 @@ def doctrine(side: str, rules: Rules) -> Controller:
 
 @dataclass(frozen=True)
 class Verdict:
-    """The answer of ``verify``: ok, or the first problem with where it is."""
+    """The answer of ``verify``: ok, or the first problem with where it is. ``structural``: the
+    line is not a well-formed log line (``verify`` raises LogError, exit 2, for it);
+    ``truncated``: the log was cut (no footer)."""
 
     ok: bool
     records: int
@@ -189,6 +323,8 @@ class Verdict:
     line: int | None = None
     expected: str | None = None
     found: str | None = None
+    structural: bool = False
+    truncated: bool = False
 
 
 class Diverged(Exception):
@@ -234,14 +370,22 @@ class ComparingSink:
 
 
 def verify(path: str | Path) -> Verdict:
-    """Check a log's header and chain, then re-execute it and compare record by record."""
+    """Check a whole log (header, schema of every line, embedded files against their hashes,
+    the hash chain, nothing after the footer), then re-execute it from the header and the
+    recorded orders, comparing every record and, whole, the footer. A Verdict for a log that
+    is well-formed (not ok: truncated, broken, diverged); LogError (exit 2, with the line) for
+    one that is not."""
     try:
         reader = read_log(path)
     except CutHeader:
         return Verdict(False, 0, 0, "truncated after turn 0: the log was cut inside its "
-                       "header line", 1)
-    scanned = scan(reader)
+                       "header line", 1, truncated=True)
+    scanned = reader.check()
     if scanned.verdict is not None:
+        if scanned.verdict.structural:
+            raise LogError("", (Problem(str(path), f"{scanned.verdict.message.split(': ', 1)[1]}"
+                                        " (the log is damaged or was edited here)",
+                                        scanned.verdict.line),))
         return scanned.verdict
     game = reconstruct(reader, scanned)
     lines = raw_lines(reader.path)
@@ -256,63 +400,132 @@ def verify(path: str | Path) -> Verdict:
         n = footer_line[0] if footer_line else None
         return Verdict(False, sink.compared, 0, "the log has records the re-executed game "
                        "does not produce", n, footer_line[1][:200] if footer_line else None)
-    footer = json.loads(footer_line[1])
-    if footer["outcome"] != result.outcome or footer["records"] != result.records:
-        return Verdict(False, sink.compared, 0, "the footer's outcome differs from the "
-                       "re-executed game", footer_line[0], str(footer["outcome"]),
-                       str(result.outcome))
-    return Verdict(True, sink.compared, result.outcome["turns_played"],
-                   f"verified: {sink.compared} records, {result.outcome['turns_played']} turns")
+    turns = result.outcome["turns_played"]
+    expected = canonical(footer_of(sink.compared, turns, result.outcome))
+    logged = (unseal(footer_line[1]) or ("", ""))[0]
+    if logged != expected:  # the footer whole: records, turns and outcome, and nothing else
+        return Verdict(False, sink.compared, 0, "the footer differs from the re-executed game "
+                       "(its record count, turns or outcome)", footer_line[0], logged, expected)
+    return Verdict(True, sink.compared, turns, f"verified: {sink.compared} records, {turns} "
+                   "turns")
 
 
 @dataclass
 class Scan:
-    """What one raw pass over a log learns: the chain's verdict and the recorded orders."""
+    """What the one checking pass over a log learns: its verdict (None when sealed) and the
+    recorded orders."""
 
     verdict: Verdict | None
     orders: dict[str, dict[int, list[Order]]]
     names: dict[str, dict[int, str]]
     rationales: dict[str, dict[int, str]] = field(default_factory=dict)
+    records: int = 0
+    last_turn: int = 0
+
+    @property
+    def integrity(self) -> Integrity:
+        v = self.verdict
+        status: Literal["truncated", "broken", "damaged"]
+        if v is None:
+            return Integrity("sealed", f"sealed: {self.records} records, {self.last_turn} "
+                             "turns, the hash chain intact from the header to the footer",
+                             None, self.records, self.last_turn)
+        if v.truncated:
+            status, say = "truncated", (
+                f"This log is truncated: it stops after turn {self.last_turn} "
+                f"({v.message.split(': ', 1)[1]}) and has no footer, so no final outcome; "
+                "only its complete records can be shown.")
+        elif v.structural:
+            status, say = "damaged", (
+                f"This log is damaged at line {v.line} ({v.message.split(': ', 1)[1]}): it "
+                "was edited or corrupted, and nothing from that line on can be read.")
+        else:
+            status, say = "broken", (
+                f"This log fails its integrity check ({v.message}): it was changed after it "
+                "was written, so what it shows may not be the game that was played.")
+        return Integrity(status, say, v.line, self.records, self.last_turn)
 
 
 def scan(reader: LogReader) -> Scan:
-    """One streaming pass without parsing records: check every line's chain hash and the
-    footer, and collect the recorded orders (the only lines parsed)."""
-    state = ReadState()
+    """The one checking pass over a whole log, without re-executing it (done once per reader):
+    the embedded scenario and rules against their hashes; every line against the published
+    schema (Header, Record with its kind's payload and visibility, Footer); the hash chain;
+    the form the engine writes each line in; records numbered 0, 1, 2, ... with turns that
+    never go back; nothing after the footer, whose record count and turns match the records.
+    Also collects the recorded orders. The first problem found is the verdict."""
+    return reader.check()
+
+
+def _check(reader: LogReader) -> Scan:
     orders: dict[str, dict[int, list[Order]]] = {s: {} for s in PLAYERS}
     names: dict[str, dict[int, str]] = {s: {} for s in PLAYERS}
     rationales: dict[str, dict[int, str]] = {}
-    prev, last, last_turn, footer = "", 0, 0, False
-    for number, text in raw_lines(reader.path, state):
-        last = number
-        parts = unseal(text)
-        if parts is None or chain(prev, parts[0]) != parts[1]:
-            return Scan(Verdict(False, 0, last_turn,
-                                f"broken hash chain at line {number}: the line was edited, "
-                                "removed or reordered", number), orders, names, rationales)
-        prev = parts[1]
-        footer = text.startswith('{"footer":true')
-        if number > 1 and not footer:
-            last_turn = _turn_of(text, last_turn)
-        if '"kind":"orders"' in text[:120]:
-            _collect(json.loads(text), orders, names, rationales)
-    if state.truncated_at is not None or not footer:
-        return Scan(Verdict(False, max(0, last - 1), last_turn,
-                            f"truncated after turn {last_turn}: "
-                            f"{state.reason or 'no footer'}", state.truncated_at or last + 1),
-                    orders, names, rationales)
-    return Scan(None, orders, names, rationales)
+    records = last_turn = last = 0
 
+    def done(verdict: Verdict | None) -> Scan:
+        return Scan(verdict, orders, names, rationales, records, last_turn)
 
-def _turn_of(text: str, default: int) -> int:
-    at = text.find('"turn":')
-    if at < 0:
-        return default
-    end = text.find(",", at)
+    def broken(number: int, why: str, structural: bool = False) -> Scan:
+        return done(Verdict(False, records, last_turn, f"line {number}: {why}", number,
+                            structural=structural))
+
+    h = reader.header
+    for key in ("scenario", "rules"):
+        if sha256_of(h[key]) != h[f"{key}_sha256"]:
+            return broken(1, f"the embedded {key} does not match its {key}_sha256 (the header "
+                             "was edited)")
+    prev, footer, footer_at, cut_at, cut_why = "", None, 0, 0, ""
     try:
-        return int(text[at + 7:end])
-    except ValueError:
-        return default
+        for number, raw in iter_raw(reader.path):
+            if footer is not None:
+                return broken(number, f"a line follows the footer (line {footer_at}); nothing "
+                                      "may follow the footer", structural=True)
+            if not raw.endswith(b"\n"):
+                cut_at, cut_why = number, "the last line is incomplete"
+                break
+            obj, why = parse_line(raw) if number > 1 else (h, "")  # read_log checked line 1
+            if obj is not None and number > 1:
+                why = line_problem(obj)
+            if obj is None or why:
+                return broken(number, why, structural=True)
+            text = raw[:-1].decode("utf-8")
+            parts = unseal(text)
+            if parts is None or chain(prev, parts[0]) != parts[1]:
+                return done(Verdict(False, records, last_turn, f"broken hash chain at line "
+                                    f"{number}: the line was edited, removed or reordered",
+                                    number))
+            prev, last = parts[1], number
+            is_record = number > 1 and "footer" not in obj
+            body = {k: v for k, v in obj.items() if k != "h"}
+            if parts[0] != (record_text(body) if is_record else canonical(body)):
+                return broken(number, "the line is not written as the engine writes it (its "
+                                      "key order, spacing or escapes were changed)")
+            if number == 1:
+                continue
+            if not is_record:
+                footer, footer_at = obj, number
+                continue
+            if obj["seq"] != records:
+                return broken(number, f"seq {obj['seq']} where {records} was expected: a "
+                                      "record was removed, inserted or reordered")
+            if obj["turn"] < last_turn:
+                return broken(number, f"turn {obj['turn']} after turn {last_turn}: records "
+                                      "were reordered")
+            records, last_turn = records + 1, obj["turn"]
+            if obj["kind"] == "orders":
+                _collect(obj, orders, names, rationales)
+    except LineTooLong as e:
+        return broken(e.line, "line is too long", structural=True)
+    if cut_at or footer is None:
+        return done(Verdict(False, records, last_turn, f"truncated after turn {last_turn}: "
+                            f"{cut_why or 'no footer'}", cut_at or last + 1, truncated=True))
+    if footer["records"] != records:
+        return broken(footer_at, f"the footer counts {footer['records']} records; the log has "
+                                 f"{records}")
+    if footer["turns"] != last_turn:
+        return broken(footer_at, f"the footer says {footer['turns']} turns were played; the "
+                                 f"records end in turn {last_turn}")
+    return done(None)
 
 
 def _collect(rec: dict[str, Any], orders: dict, names: dict,
@@ -338,8 +551,8 @@ def fork(path: str | Path, turn: int, out: str | Path, seed: int | None = None,
     """Continue a logged game from the start of ``turn`` with a new seed and/or controllers
     (names: ``doctrine`` or ``recorded``); returns the result and the new log's final hash."""
     reader = read_log(path)
-    scanned = scan(reader)
-    if scanned.verdict is not None and "truncated" not in scanned.verdict.message:
+    scanned = reader.check()
+    if scanned.verdict is not None and not scanned.verdict.truncated:  # a cut game forks
         raise LogError(f"{path}: cannot fork: {scanned.verdict.message}")
     played = reader.header["scenario"]["turns"]["count"]
     if not 1 <= turn <= played:

@@ -2,7 +2,8 @@
 detections and track custody, C2 latency and link availability, and losses, by turn.
 
 ``build_figures(records)`` gathers the per-turn series in one pass (``Tally``) and returns the
-figures keyed ``rung``, ``detections``, ``c2`` and ``losses``.
+figures keyed ``rung``, ``detections``, ``c2`` and ``losses``; ``CAPTIONS`` says what each
+shows.
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ from matplotlib.ticker import MaxNLocator
 
 Rec = dict[str, Any]
 FIGURES = ("rung", "detections", "c2", "losses")
+CAPTIONS = {"rung": "Escalation rung at the end of each turn; the dashed line is the "
+                    "armed-attack threshold.",
+            "detections": "Blue detections and Red incursions per turn, and Red groups Blue "
+                          "held a fresh track on at the end of each turn.",
+            "c2": "C2 message delivery latency (each message and the turn's mean) and the "
+                  "share of link-hours with links up in each turn.",
+            "losses": "Red ships and Blue launchers lost, per turn and in total."}
 STYLE: Any = {"font.size": 11, "axes.titlesize": 13, "axes.titleweight": "bold",
          "axes.labelsize": 11, "axes.spines.top": False, "axes.spines.right": False,
          "axes.grid": True, "grid.alpha": 0.3, "legend.fontsize": 10, "legend.frameon": False,

@@ -16,6 +16,34 @@ from typing import Any
 Rec = dict[str, Any]
 Labels = Mapping[str, str]  # action id -> label, from the rules (see labels_of)
 
+# ---- terminal safety ---------------------------------------------------------------------------
+
+# Characters a terminal acts on rather than shows: C0 controls but newline and tab, DEL, C1
+# controls (escape sequences: clear the screen, retitle the window, ...) and the bidirectional
+# formatting marks that reorder what follows them (a title that reads one way, means another).
+_UNSAFE = frozenset([*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0),
+                     0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+_AS_TEXT = {c: (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in _UNSAFE}
+_AS_JSON = {c: f"\\u{c:04x}" for c in _UNSAFE}
+
+
+def printable(text: object, json: bool = False) -> str:
+    """User text (titles, notes, unit names, orders, log contents, paths) as it may reach a
+    terminal or a Markdown file: every control or bidirectional-formatting character is shown
+    escaped (``\\x1b``, ``\\u202e``) instead of acting; newline and tab are kept. With ``json``,
+    every one becomes a JSON escape (``\\u001b``), so a JSON text keeps its meaning. The one
+    place this policy lives: the command line and the terminal classroom call it (through
+    :func:`shown` where the text goes to rich) for everything they print."""
+    return str(text).translate(_AS_JSON if json else _AS_TEXT)
+
+
+def shown(text: object) -> str:
+    """User text ready for rich's console: :func:`printable`, then rich markup escaped, so that
+    ``[red]`` or ``[/bold]`` in a title is shown as typed, never styles nor breaks the output."""
+    from rich.markup import escape
+
+    return escape(printable(text))
+
 
 def _orders(r: Rec) -> str:
     orders = r["data"]["orders"]

@@ -23,12 +23,11 @@ from pathlib import Path
 from typing import Any, cast
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from engine.errors import LogError
 from engine.io.eventlog import LogWriter, raw_lines
-from engine.present.narrative import labels_of, tell
+from engine.present.narrative import labels_of, printable, shown, tell
 from engine.sim.controllers import Controller, Decision, Menu, MenuItem
 from engine.sim.kernel import RunResult, run
 from engine.sim.session import param_choices
@@ -54,11 +53,13 @@ class Screen:
         self._ask = ask
 
     def say(self, text: str = "", markup: bool = True) -> None:
-        self.console.print(text if markup else escape(text), soft_wrap=True)
+        """Print a line: rich markup written by us (user text in it passed through
+        :func:`~engine.present.narrative.shown`), or, with ``markup=False``, plain user text."""
+        self.console.print(text if markup else shown(text), soft_wrap=True)
 
     def ask(self, prompt: str) -> str:
         try:
-            return self._ask(prompt).strip()
+            return self._ask(printable(prompt)).strip()
         except EOFError:
             raise SaveAndQuit() from None
 
@@ -78,7 +79,7 @@ class Screen:
     def choose(self, prompt: str, options: list[str], default: int | None = None) -> int:
         """Ask for one of numbered options until the answer is valid; return its index."""
         for i, option in enumerate(options, start=1):
-            self.say(f"  {i}. {escape(option)}")
+            self.say(f"  {i}. {shown(option)}")
         while True:
             hint = f" [Enter = {options[default]}]" if default is not None else ""
             answer = self.ask(f"{prompt} (1-{len(options)}){hint}: ")
@@ -86,7 +87,7 @@ class Screen:
                 return default
             if answer.isdigit() and 1 <= int(answer) <= len(options):
                 return int(answer) - 1
-            self.say(f"[yellow]'{escape(answer)}' is not a choice: type a number from 1 to "
+            self.say(f"[yellow]'{shown(answer)}' is not a choice: type a number from 1 to "
                      f"{len(options)}.[/yellow]")
 
 
@@ -111,10 +112,10 @@ class Human:
             orders = self._collect(menu)
             self.screen.say(f"[bold]{self.side.upper()} orders for turn {obs.turn}:[/bold]")
             for o in orders or [Order("(no orders)")]:
-                self.screen.say(f"  - {escape(o.action)}{escape(_params(o))}")
+                self.screen.say(f"  - {shown(o.action)}{shown(_params(o))}")
             rationale = one_line(self.screen.ask(RATIONALE_PROMPT))
             if rationale:
-                self.screen.say(f"  because: {escape(rationale)}")
+                self.screen.say(f"  because: {shown(rationale)}")
             if self.screen.ask("Commit these orders? [y]es / [n]o, start again: ").lower() \
                     .startswith("y"):
                 break
@@ -126,17 +127,17 @@ class Human:
     def _show(self, obs: Observation) -> None:
         s = self.screen
         s.say(f"[bold]{self.side.upper()} - turn {obs.turn} of {self.scenario.turns.count}"
-              f"[/bold]  rung: {obs.rung} (level {obs.rung_level})")
+              f"[/bold]  rung: {shown(obs.rung)} (level {obs.rung_level})")
         table = Table("", "", box=None, show_header=False)
         for key, value in obs.situation.items():
-            table.add_row(key.replace("_", " "), escape(_brief(value)))
+            table.add_row(shown(key.replace("_", " ")), shown(_brief(value)))
         s.console.print(table)
         # the records of the last turn this side may see (visible_to, from sim/kinds.py)
         events = [line for r in obs.events if (line := tell(dict(r), self.labels))]
         if events:
             s.say("[bold]What you saw since your last orders:[/bold]")
             for line in events[-25:]:
-                s.say(f"  {escape(line)}")
+                s.say(f"  {shown(line)}")
 
     def _collect(self, menu: Menu) -> list[Order]:
         items = list(menu.items)
@@ -145,11 +146,11 @@ class Human:
         while True:
             self.screen.say("[bold]Your menu:[/bold]")
             for i, label in enumerate(labels, start=1):
-                self.screen.say(f"  {i}. {escape(label)}")
+                self.screen.say(f"  {i}. {shown(label)}")
             if menu.refused:
                 self.screen.say("[dim]Not available now:[/dim]")
                 for action, why in sorted(menu.refused.items()):
-                    self.screen.say(f"[dim]  - {escape(action)}: {escape(why)}[/dim]")
+                    self.screen.say(f"[dim]  - {shown(action)}: {shown(why)}[/dim]")
             answer = self.screen.ask("Add an order by number, [d]one, [u]ndo last: ").lower()
             if answer in ("d", "done"):
                 return orders
@@ -158,13 +159,13 @@ class Human:
                     orders.pop()
                 continue
             if not (answer.isdigit() and 1 <= int(answer) <= len(items)):
-                self.screen.say(f"[yellow]'{escape(answer)}' is not understood: type a number "
+                self.screen.say(f"[yellow]'{shown(answer)}' is not understood: type a number "
                                 f"from 1 to {len(items)}, d or u.[/yellow]")
                 continue
             item = items[int(answer) - 1]
             if any(o.action == item.action for o in orders):
-                self.screen.say(f"[yellow]{item.action} is already ordered this turn; \\[u]ndo "
-                                "it first to change it.[/yellow]")
+                self.screen.say(f"[yellow]{shown(item.action)} is already ordered this turn; "
+                                "\\[u]ndo it first to change it.[/yellow]")
                 continue
             orders.append(Order(item.action, choose_params(self.screen, item)))
 
@@ -224,16 +225,16 @@ class Umpire:
             elif answer.startswith("c"):
                 injects.append(self._custom())
             else:
-                self.screen.say(f"[yellow]'{escape(answer)}' is not a command.[/yellow]")
+                self.screen.say(f"[yellow]'{shown(answer)}' is not a command.[/yellow]")
 
     def _view(self, obs: Observation) -> None:
         """The umpire's observation: both sides' situations and the truth only White sees."""
-        self.screen.say(f"[bold]WHITE CELL - turn {obs.turn}[/bold]  public rung: {obs.rung} "
-                        f"(level {obs.rung_level})")
+        self.screen.say(f"[bold]WHITE CELL - turn {obs.turn}[/bold]  public rung: "
+                        f"{shown(obs.rung)} (level {obs.rung_level})")
         table = Table("", "", box=None, show_header=False)
         for part, values in obs.situation.items():
             for key, value in values.items():
-                table.add_row(f"{part}: {key.replace('_', ' ')}", escape(_brief(value)))
+                table.add_row(shown(f"{part}: {key.replace('_', ' ')}"), shown(_brief(value)))
         self.screen.console.print(table)
 
     def _scripted(self) -> list[Order]:

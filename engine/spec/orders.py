@@ -20,23 +20,23 @@ from pydantic import Field, model_validator
 from engine.errors import ReferenceProblems
 from engine.spec.order import Order
 from engine.spec.rules import Rules, param_problems
-from engine.spec.scenario import Count, Frozen, Id
+from engine.spec.scenario import MAX_TURNS, Frozen, Id, ParamValue, TurnNumber
 
 
 class FileOrder(Frozen):
     action: Id
-    params: dict[Id, str | int | float | bool] = {}
+    params: dict[Id, ParamValue] = Field({}, max_length=10)
 
 
 class TurnOrders(Frozen):
-    turn: Count
-    orders: tuple[FileOrder, ...] = ()
+    turn: TurnNumber
+    orders: tuple[FileOrder, ...] = Field((), max_length=50)
 
 
 class OrdersFile(Frozen):
     format: Literal["wargame-orders/1"]
     side: Literal["blue", "red"]
-    turns: tuple[TurnOrders, ...] = Field(min_length=1)
+    turns: tuple[TurnOrders, ...] = Field(min_length=1, max_length=MAX_TURNS)
 
     @model_validator(mode="after")
     def _one_entry_per_turn(self) -> OrdersFile:

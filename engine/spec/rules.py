@@ -12,13 +12,35 @@ import itertools
 import re
 from collections.abc import Mapping
 from functools import cached_property, lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
 
 from engine.errors import ReferenceProblems
-from engine.spec.scenario import Frozen, Hours, Id, NonNegative, Positive, Prob, Text
-from engine.spec.types import Command, Domain, Effect, ParamKind, Readiness, SearchLaw, Tempo
+from engine.spec.scenario import (
+    MAX_SORTIES_PER_DAY,
+    Factor,
+    Frozen,
+    Hours,
+    Id,
+    Prob,
+    Reach,
+    Text,
+    Word,
+)
+from engine.spec.types import (
+    BLUE_EFFECTS,
+    RED_EFFECTS,
+    Command,
+    Domain,
+    Effect,
+    ParamKind,
+    Readiness,
+    SearchLaw,
+    Tempo,
+)
 
 RULES_FORMAT = "wargame-rules/1"
 
@@ -37,6 +59,44 @@ FACTS: dict[str, str] = {
     "blue_isr_seen": "hours of Blue ISR on station over Red's objective last turn",
     "red_gains": "Red's gains as the side knows them (Red: claimed; Blue: attributed)",
 }
+# limits (docs/authoring.md lists them; the JSON Schema publishes them)
+Weight = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1000)]
+Condition = Annotated[str, Field(min_length=1, max_length=200)]
+SortieRate = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0,
+                                    le=MAX_SORTIES_PER_DAY)]
+DamagePerHit = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=100)]
+DamageSpread = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=100)]
+# exp(sigma * z) for a standard normal z stays far from overflow (z never reaches 200)
+Sigma = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=3)]
+
+
+def _every(keys: tuple[str, ...]) -> tuple[AfterValidator, FieldInfo]:
+    """A table with one entry per value of a vocabulary: the simulation looks every value up,
+    so each must be given (a structural rule: the JSON Schema requires every key too)."""
+
+    def check(table: dict[str, float]) -> dict[str, float]:
+        missing = [k for k in keys if k not in table]
+        if missing:
+            raise PydanticCustomError("missing_keys", "every one of {keys} must be given; "
+                                      "missing: {missing}",
+                                      {"keys": ", ".join(keys), "missing": ", ".join(missing)})
+        return table
+
+    return AfterValidator(check), Field(json_schema_extra={"required": list(keys)})
+
+
+SortieRates = Annotated[dict[Tempo, SortieRate], *_every(get_args(Tempo))]
+CommandFactors = Annotated[dict[Command, Factor], *_every(get_args(Command))]
+ByReadiness = Annotated[dict[Readiness, Prob], *_every(get_args(Readiness))]
+
+
+# what each effect reads from its parameters: the values a parameter of that name may take
+# (a kind, or a vocabulary its choices must come from); other parameters are ignored
+EFFECT_PARAMS: dict[str, dict[str, ParamKind | tuple[str, ...]]] = {
+    "isr_tempo": {"level": get_args(Tempo)},
+    "littoral_posture": {"readiness": get_args(Readiness)},
+    "cyber_attack": {"link": "link"},
+}
 _CONDITION = re.compile(r"^\s*([a-z_0-9]+)\s*(>=|<=|==|!=|>|<)\s*([A-Za-z0-9_.-]+)\s*$")
 
 
@@ -52,14 +112,14 @@ class RungGroup(Frozen):
     """A named band of rungs, in the spirit of Kahn's ladder (e.g. gray-zone crisis)."""
 
     name: Text
-    firebreak: NonNegative = Field(
+    firebreak: Weight = Field(
         0.0, description="Cost Red weighs for entering this group from a lower one (Kahn's "
                          "firebreaks between bands of the ladder).")
-    rungs: tuple[Rung, ...] = Field(min_length=1)
+    rungs: tuple[Rung, ...] = Field(min_length=1, max_length=101)
 
 
 class Ladder(Frozen):
-    groups: tuple[RungGroup, ...] = Field(min_length=2)
+    groups: tuple[RungGroup, ...] = Field(min_length=2, max_length=20)
     armed_attack_threshold: Id = Field(description="First rung that is an armed attack.")
 
     def rungs(self) -> tuple[Rung, ...]:
@@ -94,9 +154,9 @@ class Ladder(Frozen):
 class Param(Frozen):
     """A parameter of an action: a fixed list of choices, or a kind resolved from the scenario."""
 
-    choices: tuple[str, ...] | None = Field(None, min_length=1)
+    choices: tuple[Word, ...] | None = Field(None, min_length=1, max_length=50)
     kind: ParamKind | None = None
-    default: str | None = None
+    default: Word | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> Param:
@@ -114,36 +174,37 @@ class Action(Frozen):
     effect: Effect
     signals: Id = Field(description="The ladder rung this action signals.")
     domain: Domain = "none"
-    params: dict[Id, Param] = {}
-    preconditions: tuple[str, ...] = ()
-    gain: NonNegative = Field(0.0, description="Red's value of success (Red actions only).")
-    cost: NonNegative = Field(0.0, description="Red's cost if Blue answers (Red actions only).")
+    params: dict[Id, Param] = Field({}, max_length=8)
+    preconditions: tuple[Condition, ...] = Field((), max_length=10)
+    gain: Weight = Field(0.0, description="Red's value of success (Red actions only).")
+    cost: Weight = Field(0.0, description="Red's cost if Blue answers (Red actions only).")
 
 
 class Menus(Frozen):
-    blue: dict[Id, Action] = Field(min_length=1)
-    red: dict[Id, Action] = Field(min_length=1)
+    blue: dict[Id, Action] = Field(min_length=1, max_length=50)
+    red: dict[Id, Action] = Field(min_length=1, max_length=50)
 
 
 class DetectionTable(Frozen):
     law: SearchLaw = "random"
     attribution_p: Prob = Field(description="Chance a detected act is attributed to Red.")
-    sorties_per_aircraft: dict[Tempo, NonNegative]
+    sorties_per_aircraft: SortieRates = Field(
+        description="Sorties each aircraft flies per day at each tempo.")
 
 
 class SalvoTable(Frozen):
     """Damage per hit, in units of the target's staying power (hits a ship can take)."""
 
-    loss_per_hit: Positive
-    loss_per_hit_sd: NonNegative
+    loss_per_hit: DamagePerHit
+    loss_per_hit_sd: DamageSpread
 
 
 class C2Table(Frozen):
-    latency_sigma: NonNegative = Field(description="Lognormal spread of latency draws.")
-    degraded_latency_factor: Positive
+    latency_sigma: Sigma = Field(description="Lognormal spread of latency draws.")
+    degraded_latency_factor: Factor
     degraded_loss_add: Prob
-    command_latency_factor: dict[Command, Positive]
-    harden_recovery_factor: Positive = Field(description="Multiplies recovery time if hardened.")
+    command_latency_factor: CommandFactors
+    harden_recovery_factor: Factor = Field(description="Multiplies recovery time if hardened.")
 
 
 class CyberTable(Frozen):
@@ -152,13 +213,13 @@ class CyberTable(Frozen):
 
 
 class LittoralTable(Frozen):
-    ready_share: dict[Readiness, Prob] = Field(description="Share of launchers ready to fire.")
-    exposure: dict[Readiness, Prob] = Field(
+    ready_share: ByReadiness = Field(description="Share of launchers ready to fire.")
+    exposure: ByReadiness = Field(
         description="Red's targeting effectiveness against batteries in each readiness state.")
 
 
 class StrikeTable(Frozen):
-    range_nm: NonNegative = Field(description="Reach of a Red naval strike on batteries.")
+    range_nm: Reach = Field(description="Reach of a Red naval strike on batteries.")
     p_hit: Prob = Field(description="Chance a Red strike missile hits a battery launcher.")
 
 
@@ -171,7 +232,7 @@ class Adjudication(Frozen):
     strike: StrikeTable
     attributed_gain_share: Prob = Field(
         description="Share of an action's gain Red keeps when the act is attributed to it.")
-    destructive_space_factor: Positive = Field(
+    destructive_space_factor: Factor = Field(
         description="How much longer a destructive counterspace attack lasts than jamming.")
 
 
@@ -179,16 +240,16 @@ class DoctrineRule(Frozen):
     """A readable Blue rule: when every condition holds, issue the action with its params."""
 
     name: Text
-    when: tuple[str, ...] = ()
+    when: tuple[Condition, ...] = Field((), max_length=10)
     do: Id
-    params: dict[Id, str] = {}
+    params: dict[Id, Word] = Field({}, max_length=8)
 
 
 class RedWeights(Frozen):
-    gain: NonNegative
-    cost: NonNegative
-    escalation_risk: NonNegative
-    credibility: NonNegative
+    gain: Weight
+    cost: Weight
+    escalation_risk: Weight
+    credibility: Weight
 
 
 class Observation(Frozen):
@@ -204,7 +265,7 @@ class Observation(Frozen):
 class RedModel(Frozen):
     """Red's expected-utility, quantal-response choice (rationality = softmax sharpness)."""
 
-    rationality: Annotated[float, Field(strict=True, ge=0, le=50)]
+    rationality: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=50)]
     belief_rate: Prob = Field(description="How fast Red's beliefs move toward what it observes.")
     prior_isr_coverage: Prob
     prior_resolve: Prob
@@ -231,7 +292,7 @@ class Rules(Frozen):
     ladder: Ladder
     actions: Menus
     adjudication: Adjudication
-    doctrine: dict[Literal["blue"], tuple[DoctrineRule, ...]]
+    doctrine: dict[Literal["blue"], Annotated[tuple[DoctrineRule, ...], Field(max_length=100)]]
     red_model: RedModel
     end: Ending = Ending()
 
@@ -277,6 +338,7 @@ def reference_problems(r: Rules) -> list[tuple[str, str]]:
                     f"unknown rung '{r.ladder.armed_attack_threshold}'"))
     for side, menu in (("blue", r.actions.blue), ("red", r.actions.red)):
         for k, a in menu.items():
+            out.extend(_effect_problems(f"actions.{side}.{k}", side, a))
             if a.signals not in ids:
                 out.append((f"actions.{side}.{k}.signals", f"unknown rung '{a.signals}' "
                                                            f"(known: {', '.join(ids)})"))
@@ -310,6 +372,37 @@ def param_problems(action_id: str, action: Action,
                               f"(its parameters: {known})"))
         elif spec.choices and text not in spec.choices:
             out.append((name, f"expected one of {list(spec.choices)}, found {value!r}"))
+    return out
+
+
+def _effect_problems(path: str, side: str, a: Action) -> list[tuple[str, str]]:
+    """A side's actions carry that side's effects, and the parameters an effect reads can only
+    take values it knows."""
+    allowed = BLUE_EFFECTS if side == "blue" else RED_EFFECTS
+    if a.effect not in allowed:
+        return [(f"{path}.effect", f"'{a.effect}' is not an effect {side} can order "
+                                   f"(its effects: {', '.join(allowed)})")]
+    out: list[tuple[str, str]] = []
+    for name, want in EFFECT_PARAMS.get(a.effect, {}).items():
+        spec = a.params.get(name)
+        if spec is None:
+            continue
+        where = f"{path}.params.{name}"
+        if isinstance(want, str):  # a kind resolved from the scenario
+            if spec.kind not in (None, want):
+                out.append((f"{where}.kind", f"effect '{a.effect}' reads '{name}' as a {want} "
+                                             f"id; give kind: {want}"))
+            continue
+        if spec.kind is not None:
+            out.append((f"{where}.kind", f"effect '{a.effect}' reads '{name}' as one of "
+                                         f"{list(want)}; give choices, not a kind"))
+        for i, choice in enumerate(spec.choices or ()):
+            if choice not in want:
+                out.append((f"{where}.choices.{i}", f"effect '{a.effect}' knows no {name} "
+                                                    f"'{choice}' (known: {', '.join(want)})"))
+        if spec.default is not None and spec.default not in want:
+            out.append((f"{where}.default", f"effect '{a.effect}' knows no {name} "
+                                            f"'{spec.default}' (known: {', '.join(want)})"))
     return out
 
 

@@ -8,12 +8,14 @@ Force elements are keyed by id so that a sweep can address any number by a dotte
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
-from engine.errors import ReferenceProblems
+from engine.errors import Problem, ReferenceProblems, ScenarioError
 from engine.spec.types import (
     Claim,
     Command,
@@ -27,17 +29,43 @@ from engine.spec.types import (
 
 SCENARIO_FORMAT = "wargame-scenario/1"
 
+# ---- limits ----------------------------------------------------------------------------------
+# Every count, size and number a scenario holds has a maximum: generous for teaching, small
+# enough that the largest valid scenario runs in seconds (docs/authoring.md lists them all; the
+# JSON Schema publishes them). Floats are finite everywhere. Divisors (areas, speeds, staying
+# power) have a floor as well, so no quotient can overflow.
+MAX_HOURS = 8760.0  # one year: any duration, delay or effect
+MAX_TURN_HOURS = 168.0  # one week per turn
+MAX_TURNS = 365
+MAX_EXERCISE_HOURS = 8760.0  # turns.count x turns.hours
+MAX_DISTANCE_NM = 25_000.0  # farther than halfway round the Earth
+MAX_AREA_NM2 = 100_000_000.0
+MAX_SPEED_KTS = 2_000.0
+MAX_SORTIES_PER_DAY = 6.0  # the rules' sorties_per_aircraft cap (rules.py), used by the budget
+MAX_WORK = 1_000_000  # the run-size budget (see run_size)
+
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,47}$")]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
-Count = Annotated[int, Field(strict=True, ge=1)]
-CountOrZero = Annotated[int, Field(strict=True, ge=0)]
-Hours = Annotated[float, Field(strict=True, gt=0)]
-HoursOrZero = Annotated[float, Field(strict=True, ge=0)]
-Positive = Annotated[float, Field(strict=True, gt=0)]
-NonNegative = Annotated[float, Field(strict=True, ge=0)]
-Prob = Annotated[float, Field(strict=True, ge=0, le=1)]
+Word = Annotated[str, Field(min_length=1, max_length=100)]  # a parameter value or choice
+Count = Annotated[int, Field(strict=True, ge=1)]  # each field using it sets its own maximum
+CountOrZero = Annotated[int, Field(strict=True, ge=0)]  # likewise
+Hours = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=MAX_HOURS)]
+HoursOrZero = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=MAX_HOURS)]
+Prob = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1)]
+Factor = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=100)]
 Flag = Annotated[bool, Field(strict=True)]
-
+Area = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=1, le=MAX_AREA_NM2)]
+Distance = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=MAX_DISTANCE_NM)]
+Reach = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=MAX_DISTANCE_NM)]
+Speed = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=1, le=MAX_SPEED_KTS)]
+SpeedOrZero = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=MAX_SPEED_KTS)]
+Width = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=1000)]
+WidthOrZero = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1000)]
+TurnNumber = Annotated[int, Field(strict=True, ge=1, le=MAX_TURNS)]
+# a parameter value given in a file: text, a number or a flag (matched against the choices)
+ParamValue = (Word | Annotated[int, Field(strict=True, ge=-1_000_000_000, le=1_000_000_000)]
+              | Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-1e9, le=1e9)]
+              | Flag)
 
 
 class Frozen(BaseModel):
@@ -54,11 +82,11 @@ class Meta(Frozen):
     id: Id
     title: Text
     summary: Annotated[str, Field(min_length=1, max_length=200)]
-    sources: tuple[Text, ...] = Field(min_length=1)
+    sources: tuple[Text, ...] = Field(min_length=1, max_length=20)
     notional: Text = Field(
         description="Statement that every capability value is an illustrative teaching value."
     )
-    changes: tuple[Text, ...] = ()
+    changes: tuple[Text, ...] = Field((), max_length=50)
 
     @model_validator(mode="after")
     def _says_notional(self) -> Meta:
@@ -71,7 +99,7 @@ class Zone(Frozen):
     """A named region of the abstract theater; area drives random-search detection."""
 
     name: Text
-    area_nm2: Positive
+    area_nm2: Area
     kind: ZoneKind = "sea"
     claimed_by: Claim = "none"
 
@@ -86,17 +114,17 @@ class Base(Frozen):
 class Theater(Frozen):
     """Zones, symmetric distances between them (nautical miles) and bases."""
 
-    zones: dict[Id, Zone] = Field(min_length=2)
-    distances: tuple[tuple[Id, Id, Positive], ...] = Field(min_length=1)
-    bases: dict[Id, Base] = {}
+    zones: dict[Id, Zone] = Field(min_length=2, max_length=50)
+    distances: tuple[tuple[Id, Id, Distance], ...] = Field(min_length=1, max_length=1225)
+    bases: dict[Id, Base] = Field({}, max_length=50)
 
 
 class BlueSide(Frozen):
     """The alliance: members and partners (names only; capabilities live in force elements)."""
 
     name: Text = "Blue"
-    members: tuple[Text, ...] = Field(min_length=1)
-    partners: tuple[Text, ...] = ()
+    members: tuple[Text, ...] = Field(min_length=1, max_length=30)
+    partners: tuple[Text, ...] = Field((), max_length=30)
 
 
 class RedSide(Frozen):
@@ -117,24 +145,25 @@ class IsrDetachment(Frozen):
     name: Text
     base: Id
     report_node: Id = Field(description="C2 node that receives this detachment's track reports.")
-    aircraft: CountOrZero
+    aircraft: CountOrZero = Field(le=100)
     availability: Prob = Field(description="Chance an aircraft is mission-capable for a sortie.")
     endurance_h: Hours
-    transit_kts: Positive
-    search_kts: Positive
-    sweep_width_nm: Positive
+    transit_kts: Speed
+    search_kts: Speed
+    sweep_width_nm: Width
     turnaround_h: HoursOrZero
     weather_cancel_p: Prob
     maintenance_cancel_p: Prob
-    zones: tuple[Id, ...] = Field(min_length=1, description="Zones it may be tasked to search.")
+    zones: tuple[Id, ...] = Field(min_length=1, max_length=50,
+                                  description="Zones it may be tasked to search.")
 
 
 class Battery(Frozen):
     """A firing unit at an island site, able to displace between the regiment's sites."""
 
     site: Id
-    launchers: CountOrZero
-    magazine: CountOrZero
+    launchers: CountOrZero = Field(le=100)
+    magazine: CountOrZero = Field(le=10_000)
 
 
 class LittoralRegiment(Frozen):
@@ -143,13 +172,13 @@ class LittoralRegiment(Frozen):
     name: Text
     hq_node: Id
     anti_ship: Flag
-    sites: tuple[Id, ...] = Field(min_length=1, description="Zones it may occupy.")
-    batteries: dict[Id, Battery] = Field(min_length=1)
-    missiles_per_launcher: CountOrZero
+    sites: tuple[Id, ...] = Field(min_length=1, max_length=50, description="Zones it may occupy.")
+    batteries: dict[Id, Battery] = Field(min_length=1, max_length=20)
+    missiles_per_launcher: CountOrZero = Field(le=20)
     p_hit: Prob
-    range_nm: NonNegative
-    sensor_sweep_nm: NonNegative = Field(description="Organic sensor sweep width; 0 for none.")
-    sensor_kts: NonNegative = 0.0
+    range_nm: Reach
+    sensor_sweep_nm: WidthOrZero = Field(description="Organic sensor sweep width; 0 for none.")
+    sensor_kts: SpeedOrZero = 0.0
     displace_h: Hours
     readiness: Readiness = "garrison"
     track_max_age_h: Hours = 6.0
@@ -168,9 +197,10 @@ class Link(Frozen):
 
     a: Id
     b: Id
-    latency_h: Positive
+    latency_h: Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0,
+                                      le=MAX_TURN_HOURS)]
     loss_p: Prob
-    capacity: Count = Field(description="Messages in transit at once.")
+    capacity: Count = Field(le=1000, description="Messages in transit at once.")
     via_space: Flag = False
     hardened: Flag = False
 
@@ -178,18 +208,18 @@ class Link(Frozen):
 class C2(Frozen):
     """Command and control: nodes, links and the alliance command arrangement."""
 
-    nodes: dict[Id, Node] = Field(min_length=1)
-    links: dict[Id, Link] = {}
+    nodes: dict[Id, Node] = Field(min_length=1, max_length=50)
+    links: dict[Id, Link] = Field({}, max_length=200)
     command: Command
     consultation_h: Hours = Field(description="Alliance consultation before escalation.")
     authority_node: Id = Field(description="Node that grants engagement authority.")
     intel_sharing: Prob = Field(description="Share of partner detections fused into Blue tracks.")
-    exercises_per_turn: CountOrZero = 0
+    exercises_per_turn: CountOrZero = Field(0, le=20)
 
 
 class BlueForces(Frozen):
-    isr: dict[Id, IsrDetachment] = {}
-    littoral: dict[Id, LittoralRegiment] = {}
+    isr: dict[Id, IsrDetachment] = Field({}, max_length=10)
+    littoral: dict[Id, LittoralRegiment] = Field({}, max_length=10)
     c2: C2
 
 
@@ -199,12 +229,13 @@ class RedGroup(Frozen):
     name: Text
     kind: GroupKind
     home: Id
-    ships: Count
-    speed_kts: Positive
-    missiles_per_ship: CountOrZero = 0
-    interceptors_per_ship: CountOrZero = 0
+    ships: Count = Field(le=1000)
+    speed_kts: Speed
+    missiles_per_ship: CountOrZero = Field(0, le=100)
+    interceptors_per_ship: CountOrZero = Field(0, le=100)
     p_intercept: Prob = 0.0
-    staying_power: Positive = 1.0
+    staying_power: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0.01,
+                                          le=100)] = 1.0
 
 
 class CyberUnit(Frozen):
@@ -224,30 +255,30 @@ class CounterspaceUnit(Frozen):
 
 
 class RedForces(Frozen):
-    groups: dict[Id, RedGroup] = Field(min_length=1)
-    cyber: dict[Id, CyberUnit] = {}
-    counterspace: dict[Id, CounterspaceUnit] = {}
+    groups: dict[Id, RedGroup] = Field(min_length=1, max_length=20)
+    cyber: dict[Id, CyberUnit] = Field({}, max_length=10)
+    counterspace: dict[Id, CounterspaceUnit] = Field({}, max_length=10)
     objective: Id = Field(description="The zone Red wants to control.")
 
 
 class Treaty(Frozen):
     """Which domains of armed attack can trigger the alliance's mutual-defence article."""
 
-    article5_domains: tuple[TreatyDomain, ...] = Field(min_length=1)
+    article5_domains: tuple[TreatyDomain, ...] = Field(min_length=1, max_length=3)
 
 
 class Turns(Frozen):
-    count: Count = Field(le=365)
-    hours: Hours = Field(le=168)
+    count: TurnNumber
+    hours: Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=MAX_TURN_HOURS)]
 
 
 class Inject(Frozen):
     """A scripted umpire event: an action forced on a side at a turn, with its parameters."""
 
-    turn: Count
+    turn: TurnNumber
     side: Side
     action: Id
-    params: dict[Id, str | int | float | bool] = {}
+    params: dict[Id, ParamValue] = Field({}, max_length=10)
     note: Text
 
 
@@ -268,7 +299,7 @@ class Scenario(Frozen):
     red: RedForces
     treaty: Treaty
     turns: Turns
-    injects: tuple[Inject, ...] = ()
+    injects: tuple[Inject, ...] = Field((), max_length=500)
     controllers: Controllers = Controllers()
 
     @model_validator(mode="after")
@@ -300,9 +331,18 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
             known = ", ".join(sorted(table)) or "none defined"
             out.append((path, f"unknown {what} '{value}' (known: {known})"))
 
+    pairs: dict[frozenset[str], int] = {}
     for i, (a, b, _) in enumerate(s.theater.distances):
         need(f"theater.distances.{i}.0", a, zones, "zone")
         need(f"theater.distances.{i}.1", b, zones, "zone")
+        if a == b:
+            out.append((f"theater.distances.{i}.1", "a distance joins two different zones "
+                                                   "(a zone is 0 nm from itself)"))
+        elif frozenset((a, b)) in pairs:
+            out.append((f"theater.distances.{i}", f"the distance between '{a}' and '{b}' is "
+                                                  f"already given (entry "
+                                                  f"{pairs[frozenset((a, b))]})"))
+        pairs.setdefault(frozenset((a, b)), i)
     for k, base in s.theater.bases.items():
         need(f"theater.bases.{k}.zone", base.zone, zones, "zone")
     for k, d in s.blue.isr.items():
@@ -333,7 +373,58 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
             out.append((f"injects.{i}.turn", f"turn {inj.turn} is after the last turn "
                                              f"({s.turns.count})"))
     out.extend(_connectivity_problems(s))
+    out.extend(size_problems(s))
     return out
+
+
+def size_problems(s: Scenario) -> list[tuple[str, str]]:
+    """The exercise's length and the run-size budget (see :func:`run_size`)."""
+    out: list[tuple[str, str]] = []
+    length = s.turns.count * s.turns.hours
+    if length > MAX_EXERCISE_HOURS:
+        out.append(("turns", f"{s.turns.count} turns of {s.turns.hours:g} h is {length:g} h; "
+                             f"an exercise lasts at most {MAX_EXERCISE_HOURS:g} h (a year)"))
+        return out
+    size = run_size(s)
+    if size["total"] > MAX_WORK:
+        terms = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in size.items()
+                          if k != "total")
+        out.append(("turns.count", f"the run would be too large: up to {size['total']:,} "
+                                   f"simulated events, the limit is {MAX_WORK:,} ({terms}); "
+                                   "use fewer turns, aircraft, Red groups, batteries or C2 "
+                                   "nodes"))
+    return out
+
+
+def run_size(s: Scenario) -> dict[str, int]:
+    """An upper bound on the work of one run, term by term (docs/authoring.md explains it):
+
+    sorties: every aircraft flying the rules' highest sortie rate every day of the exercise;
+    search_draws: each sortie, and each battery's organic sensor each turn, draws once per Red
+    group; message_hops: every draw a detection whose track report crosses the longest possible
+    route (nodes - 1 links) to every destination (the authority node and each regiment's HQ);
+    engagement_checks: each detection's report may make every regiment look over every battery;
+    missiles: every missile in an anti-ship magazine fired in a salvo of its own.
+    """
+    days = s.turns.count * s.turns.hours / 24
+    aircraft = sum(d.aircraft for d in s.blue.isr.values())
+    regiments = s.blue.littoral.values()
+    sensors = sum(len(r.batteries) for r in regiments
+                  if r.sensor_sweep_nm > 0 and r.sensor_kts > 0)
+    batteries = sum(len(r.batteries) for r in regiments)
+    missiles = sum(b.magazine for r in regiments if r.anti_ship for b in r.batteries.values())
+    groups = len(s.red.groups)
+    c2 = s.blue.c2
+    destinations = len({c2.authority_node} | {r.hq_node for r in regiments})
+    hops = max(1, min(len(c2.nodes) - 1, len(c2.links)))
+    sorties = math.ceil(aircraft * MAX_SORTIES_PER_DAY * days)
+    draws = (sorties + sensors * s.turns.count) * groups
+    size = {"sorties": sorties, "search_draws": draws,
+            "message_hops": draws * destinations * hops,
+            "engagement_checks": draws * len(regiments) * batteries, "missiles": missiles}
+    size["total"] = (4 * sorties + draws + size["message_hops"] + size["engagement_checks"]
+                     + 2 * missiles)
+    return size
 
 
 def _connectivity_problems(s: Scenario) -> list[tuple[str, str]]:
@@ -382,8 +473,21 @@ def _child(node: object, part: str, path: str) -> object:
 
 
 def with_turns(s: Scenario, count: int) -> Scenario:
-    """The scenario cut (or extended) to ``count`` turns, dropping injects after the last."""
+    """The scenario cut (or extended) to ``count`` turns, dropping injects after the last;
+    ScenarioError when that many turns break a limit."""
     data = s.model_dump(mode="json")
     data["turns"]["count"] = count
     data["injects"] = [i for i in data["injects"] if i["turn"] <= count]
-    return Scenario.model_validate(data)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as e:
+        why = "; ".join(_reason(err) for err in e.errors(include_url=False))
+        raise ScenarioError("", (Problem(s.meta.id, f"cannot play {count} turns: {why}",
+                                         field="turns.count"),)) from None
+
+
+def _reason(err: ErrorDetails) -> str:
+    error = err.get("ctx", {}).get("error")
+    if isinstance(error, ReferenceProblems):
+        return "; ".join(m for _, m in error.problems)
+    return err["msg"]

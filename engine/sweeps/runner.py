@@ -16,7 +16,6 @@ skips every run already in a chunk; a directory whose manifest differs is refuse
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import os
@@ -32,6 +31,7 @@ import pyarrow.parquet as pq
 
 from engine import __version__
 from engine.errors import EngineError, Problem
+from engine.io.logschema import canonical, sha256_of
 from engine.sim.controllers import Scripted
 from engine.sim.kernel import run
 from engine.spec.order import Order
@@ -73,12 +73,14 @@ def make_spec(scenarios: list[Scenario], rules: Rules, design: list[Cell], repli
         "blue_orders": {str(k): v for k, v in sorted((blue_orders or {}).items())} or None,
         "design": design_info,
     }
-    spec["key"] = hashlib.sha256(_canonical(spec).encode()).hexdigest()
+    spec["key"] = sha256_of(spec)
     return spec
 
 
 def _canonical(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"))
+    """The one canonical JSON form (the log header hashes its scenario and rules the same way,
+    so a scenario's hash in the manifest is the one in each of the sweep's logs)."""
+    return canonical(obj)
 
 
 def run_seed(spec: dict[str, Any], cell: int, rep: int) -> np.random.SeedSequence:
@@ -262,7 +264,7 @@ def manifest_of(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _sha(obj: Any) -> str:
-    return hashlib.sha256(_canonical(obj).encode()).hexdigest()
+    return sha256_of(obj)
 
 
 def _write_manifest(path: Path, spec: dict[str, Any]) -> None:

@@ -371,8 +371,9 @@ def test_verify_names_the_divergent_line_with_what_was_logged_and_re_executed(lo
 def test_verify_names_the_first_broken_link(log, tmp_path):
     data = bytearray(log.read_bytes())
     line = 60
-    at = [n for n, b in enumerate(data) if b == ord("\n")][line - 2] + 20  # inside line 60
-    data[at] ^= 1
+    start = [n for n, b in enumerate(data) if b == ord("\n")][line - 2] + 1  # line 60 begins
+    at = data.index(b'"t":', start) + 4  # a digit of the record's time: still JSON, chain broken
+    data[at] = ord("9") if data[at] != ord("9") else ord("8")
     bad = tmp_path / "edited.jsonl"
     bad.write_bytes(bytes(data))
     result = invoke("verify", bad)
@@ -466,3 +467,22 @@ def test_schema_log_validates_every_line_of_a_log(log):
     validator = jsonschema.Draft202012Validator(schema)
     for line in log.read_text(encoding="utf-8").splitlines():
         validator.validate(json.loads(line))
+
+
+def test_replay_and_report_say_first_when_a_chain_is_broken(log, tmp_path):
+    data = bytearray(log.read_bytes())
+    start = [n for n, b in enumerate(data) if b == ord("\n")][40] + 1  # line 42 begins
+    at = data.index(b'"t":', start) + 4
+    data[at] = ord("9") if data[at] != ord("9") else ord("8")
+    bad = tmp_path / "edited.jsonl"
+    bad.write_bytes(bytes(data))
+    shown = invoke("replay", bad)
+    assert "warning:" in shown.output and "broken hash chain at line 42" in shown.output
+    first = shown.output.index("warning:")
+    assert first < shown.output.index("Turn 1") if "Turn 1" in shown.output else True
+    report = tmp_path / "edited.html"
+    made = invoke("report", bad, "--out", report)
+    assert made.exit_code == 0, made.output
+    html = report.read_text(encoding="utf-8")
+    assert "fails its integrity check" in html
+    assert html.index("fails its integrity check") < html.index("<h2>")

@@ -206,8 +206,13 @@ def test_verify_reports_extra_and_missing_records(tutorial, tmp_path):
     path, _, _ = tutorial
     objs = log_objects(path)
     extra = [*objs[:-1], {**objs[-2], "seq": objs[-2]["seq"] + 1}, objs[-1]]
-    verdict = verify(reseal(extra, tmp_path / "extra.jsonl"))
+    verdict = verify(reseal(extra, tmp_path / "extra.jsonl"))  # found before re-executing
+    assert not verdict.ok and verdict.line == len(objs) + 1  # the footer's count is wrong
+    assert "the footer counts 119 records; the log has 120" in verdict.message
+    objs_extra = [*extra[:-1], {**extra[-1], "records": extra[-1]["records"] + 1}]
+    verdict = verify(reseal(objs_extra, tmp_path / "extra2.jsonl"))  # and the footer fixed
     assert not verdict.ok and verdict.line == len(objs)
+    assert "records the re-executed game does not produce" in verdict.message
     dropped = [*objs[:30], *objs[31:]]
     verdict = verify(reseal(dropped, tmp_path / "dropped.jsonl"))
     assert not verdict.ok and verdict.line == 31
@@ -388,11 +393,19 @@ def test_fork_of_a_parent_that_does_not_re_execute_is_a_divergence(tutorial, tmp
 def test_fork_of_an_edited_parent_is_refused(tutorial, tmp_path):
     path, _, _ = tutorial
     data = bytearray(path.read_bytes())
-    data[-40] ^= 1
+    digit = data.rindex(b'"turns":') + 8
+    data[digit] ^= 1  # still JSON: a digit of the footer's turns
     bad = tmp_path / "edited.jsonl"
     bad.write_bytes(bytes(data))
-    with pytest.raises(LogError, match="broken hash chain"):
+    lines = len(data.splitlines())
+    with pytest.raises(LogError, match=f"cannot fork: broken hash chain at line {lines}"):
         fork(bad, 2, tmp_path / "fork.jsonl")
+    data[digit] ^= 1
+    data[digit:digit + 1] = b"}{"  # not JSON any more
+    bad.write_bytes(bytes(data))
+    with pytest.raises(LogError, match=f"cannot fork: line {lines}: line is not valid JSON"):
+        fork(bad, 2, tmp_path / "fork.jsonl")
+    assert not (tmp_path / "fork.jsonl").exists()
 
 
 # ---- log_table -------------------------------------------------------------------------------
@@ -476,3 +489,62 @@ def test_the_schema_client_also_counts_a_shortened_game(tmp_path):
     table = pj.read_json(path, parse_options=pj.ParseOptions(
         explicit_schema=schema, unexpected_field_behavior="ignore"))
     assert pc.sum(pc.equal(table["kind"], "isr.detect")).as_py() == result.outcome["detections"]
+
+
+# ---- pyarrow and polars read a log's records with no schema given ----------------------------
+
+GOLDEN = sorted((Path(__file__).resolve().parents[1] / "golden").glob("*.jsonl"))
+_POLARS = {"str": "String", "float": "Float64", "int": "Int64", "bool": "Boolean",
+           "list": "List", "dict": "Struct"}
+
+
+def _records_bytes(path: Path) -> bytes:
+    """The record lines of a log (every line but the header and the footer), as a client cuts
+    them with ``sed '1d;$d'``."""
+    return b"".join(path.read_bytes().splitlines(keepends=True)[1:-1])
+
+
+def _fresh_logs(tmp_path: Path) -> list[Path]:
+    s, r = load_pair("alliance-2024")
+    path = tmp_path / "fresh.jsonl"
+    run_logged(with_turns(s, 12), r, 29, path)
+    return [*GOLDEN, path]
+
+
+def test_pyarrow_and_polars_read_a_logs_records_without_a_schema(tmp_path):
+    """One JSON type per data field across kinds: both libraries infer one column type for each
+    (polars looks at every row: a field that is null in the first rows, such as draw,
+    p_attribute or link, is otherwise inferred as null)."""
+    import io
+
+    import polars as pl
+    import pyarrow.json as pj
+
+    from engine.sim.kinds import FIELD_TYPES
+
+    logs = _fresh_logs(tmp_path)
+    assert len(logs) >= 6
+    for path in logs:
+        data = _records_bytes(path)
+        records = [json.loads(line) for line in data.splitlines()]
+        table = pj.read_json(io.BytesIO(data))
+        frame = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
+        assert table.num_rows == frame.height == len(records), path.name
+        assert table.column("seq").to_pylist() == frame["seq"].to_list() == list(
+            range(len(records)))
+        assert frame["kind"].to_list() == [r["kind"] for r in records]
+        fields = {f.name: f.dtype for f in frame.schema["data"].fields}
+        for name, dtype in fields.items():
+            declared = FIELD_TYPES.get(name)
+            if declared is None or dtype == pl.Null:  # not a declared field; or always null
+                continue
+            assert str(dtype).startswith(_POLARS[declared.rstrip("?")]), (path.name, name, dtype)
+        arrow = table.schema.field("data").type
+        for i in range(arrow.num_fields):
+            field = arrow.field(i)
+            if field.name in FIELD_TYPES and FIELD_TYPES[field.name].rstrip("?") == "float":
+                assert str(field.type) in ("double", "null"), (path.name, field.name, field.type)
+        # and the values come through: every draw of every search, as the engine logged them
+        searches = frame.filter(pl.col("kind") == "isr.search")
+        assert searches["data"].struct.field("draw").to_list() == [
+            r["data"]["draw"] for r in records if r["kind"] == "isr.search"]

@@ -25,7 +25,8 @@ from engine.cli.report import report_format
 from engine.io.eventlog import run_logged
 from engine.io.replay import fork, read_log
 from engine.present.narrative import labels_of, tell
-from engine.present.report import Names, Turning, build_figures, render, write
+from engine.present.report import build_figures, render, write
+from engine.present.turning import Names, Turning
 from engine.sim.kernel import run
 from engine.sim.kinds import can_see
 

@@ -12,16 +12,8 @@ import pytest
 import engine
 from engine.io.loading import load_scenario
 from engine.present.document import Svg
-from engine.present.svgmap import (
-    BLUE,
-    RED,
-    MapLayer,
-    _layout,
-    forces_layer,
-    layer_for,
-    layout,
-    theater_svg,
-)
+from engine.present.maplayout import _layout, layout
+from engine.present.svgmap import BLUE, RED, MapLayer, forces_layer, layer_for, theater_svg
 from engine.sim.controllers import default_controllers
 from engine.spec.scenario import Scenario, with_values
 
