@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
+from engine.canonical import canonical
 from engine.errors import LogError, Problem
-from engine.io.logschema import LOG_FORMAT, LOG_VERSION, canonical, make_header
+from engine.io.logschema import LOG_FORMAT, LOG_VERSION, make_header
 
 HASH_LEN = 16
 _SUFFIX_LEN = len(',"h":"') + HASH_LEN + len('"}')

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from engine.canonical import canonical
 from engine.errors import InputError, Problem, ReferenceProblems, RulesError, ScenarioError
 from engine.spec.rules import EFFECT_PARAMS, Rules, param_problems
 from engine.spec.scenario import Scenario
@@ -549,7 +550,7 @@ def _resolve(kind: str, path: str | Path) -> tuple[bytes, str]:
 
 def canonical_json(model: BaseModel) -> str:
     """Stable JSON of a model (sorted keys, no spaces): what logs embed and hash."""
-    return json.dumps(model.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return canonical(model.model_dump(mode="json"))
 
 
 def sha256(text: str) -> str:

@@ -11,8 +11,6 @@ visibility rule derives; the models below check both, and :func:`log_json_schema
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
@@ -26,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from engine.canonical import sha256_of
 from engine.sim.kinds import FIELD_TYPES, KINDS, Seen, payload_problems, visible_to
 
 LOG_FORMAT = "wargame-log"
@@ -39,20 +38,7 @@ SHA256 = r"^[0-9a-f]{64}$"
 CHAIN_HASH = r"^[0-9a-f]{16}$"
 
 
-# ---- the canonical JSON form -----------------------------------------------------------------
-
-def canonical(obj: Any) -> str:
-    """The one JSON text of an object that every hash is taken over (the log header's scenario
-    and rules hashes, the header and footer lines, a sweep's key and manifest): sorted keys, no
-    spaces, UTF-8 text as is (no \\u escapes), and no NaN or Infinity (ValueError), which are
-    not JSON."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
-
-
-def sha256_of(obj: Any) -> str:
-    """sha256 (hex) of an object's canonical JSON, UTF-8 encoded."""
-    return hashlib.sha256(canonical(obj).encode("utf-8")).hexdigest()
+# the canonical JSON form lives in engine/canonical.py (the simulation's digest uses it too)
 
 
 def is_engine_version(text: object) -> bool:

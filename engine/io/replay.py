@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from engine import __version__
+from engine.canonical import canonical, sha256_of
 from engine.errors import LogError, Problem, ReplayDivergence
 from engine.io.eventlog import (
     LineTooLong,
@@ -33,11 +34,9 @@ from engine.io.eventlog import (
 from engine.io.logschema import (
     LOG_FORMAT,
     LOG_VERSION,
-    canonical,
     is_engine_version,
     line_problem,
     make_header,
-    sha256_of,
 )
 from engine.sim.controllers import BlueDoctrine, Controller, RedQuantal, Scripted, name_of
 from engine.sim.kernel import RunResult, Switch, run

@@ -4,9 +4,9 @@ with the state digest; and the run's outcome measures (the log's footer, a sweep
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
+from engine.canonical import canonical
 from engine.sim.forces import c2, isr
 from engine.sim.state import World, r6, rounded
 from engine.sim.views import blue_situation, red_situation
@@ -52,7 +52,7 @@ def digest(w: World) -> str:
         "authority": w.littoral.authority, "tempo": w.isr.tempo,
         "readiness": w.littoral.readiness, "fired_early": sorted(w.fired_early),
     }
-    text = json.dumps(state, sort_keys=True, separators=(",", ":"))
+    text = canonical(state)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

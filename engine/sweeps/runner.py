@@ -30,8 +30,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from engine import __version__
+from engine.canonical import canonical, sha256_of
 from engine.errors import EngineError, Problem
-from engine.io.logschema import canonical, sha256_of
 from engine.sim.controllers import Scripted
 from engine.sim.kernel import run
 from engine.spec.order import Order
