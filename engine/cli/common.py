@@ -354,20 +354,6 @@ def _umask() -> int:
     return mask
 
 
-def fsync(path: Path) -> None:
-    """Push a file (or a folder's entries) to the disk, where the system allows it."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def temporary_beside(path: Path, folder: bool = False) -> Path:
     """A new, empty temporary file (or folder) in ``path``'s folder, hidden, named after it."""
     with writing(path):
@@ -385,6 +371,8 @@ def atomic(path: Path) -> Iterator[Path]:
     """A temporary file beside ``path`` for the block to write; renamed over ``path`` once the
     block ends without an error (the rename is atomic: readers see the old file or the whole
     new one), removed if it fails. A failed write is one line, exit 2."""
+    from engine.io.eventlog import fsync  # here: --help must not import the log layer
+
     tmp = temporary_beside(path)
     try:
         with writing(path):

@@ -281,3 +281,17 @@ def check_chain(path: str | Path) -> ChainCheck:
     if not state.complete:
         return ChainCheck(False, count, None, "truncated: no footer")
     return ChainCheck(True, count, complete=True)
+
+
+def fsync(path: Path) -> None:
+    """Push a file (or a folder's entries) to the disk, where the system allows it."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

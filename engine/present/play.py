@@ -26,7 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 from engine.errors import LogError
-from engine.io.eventlog import LogWriter, raw_lines
+from engine.io.eventlog import LogWriter, fsync, raw_lines
 from engine.present.narrative import labels_of, printable, shown, tell
 from engine.sim.controllers import Controller, Decision, Menu, MenuItem
 from engine.sim.kernel import RunResult, run
@@ -389,9 +389,9 @@ class _Resuming:
     def _commit(self) -> None:
         if self.committed:
             return
-        _fsync(self.tmp)
+        fsync(self.tmp)
         os.replace(self.tmp, self.path)  # the writer's open file is now the log itself
-        _fsync(self.path.parent)
+        fsync(self.path.parent)
         self.committed = True
 
 
@@ -412,20 +412,6 @@ def _first_difference(new: Path, old: Path, size: int) -> int | None:
                 return number
             read += len(line)
         return number + 1 if a.readline() or read != size else None
-
-
-def _fsync(path: Path) -> None:
-    """Push a file (or a folder's entries) to the disk, where the system allows it."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def resume(path: Path, live: Callable[[str], Controller]) -> tuple[RunResult | None, int]:
