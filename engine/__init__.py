@@ -38,8 +38,8 @@ _API = {
     "load_rules": "engine.io.loading",
     "read_log": "engine.io.replay",
     "verify": "engine.io.replay",
-    "fork": "engine.io.replay",
-    "log_table": "engine.io.replay",
+    "fork": "engine.io.fork",
+    "log_table": "engine.io.tables",
     "sweep": "engine.sweeps.runner",
     "Scenario": "engine.spec.scenario",
     "Rules": "engine.spec.rules",
@@ -97,8 +97,10 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
     from engine.errors import EngineError, LogError, ReplayDivergence, RulesError, ScenarioError
     from engine.game import Game
     from engine.io.eventlog import run_logged
+    from engine.io.fork import fork
     from engine.io.loading import load_pair, load_rules, load_scenario
-    from engine.io.replay import fork, log_table, read_log, verify
+    from engine.io.replay import read_log, verify
+    from engine.io.tables import log_table
     from engine.sim.controllers import Decision, Menu
     from engine.sim.kernel import RunResult, run
     from engine.sim.session import OrderRefused, Session

@@ -121,7 +121,7 @@ def register(app: typer.Typer) -> None:
         = False,
     ) -> None:
         """Continue a logged game from turn N with a new seed or other controllers."""
-        from engine.io.replay import fork
+        from engine.io.fork import fork
 
         chosen = {k: v.value for k, v in (("blue", blue), ("red", red)) if v is not None}
         path = out or log.with_name(f"{log.stem}-fork{turn}"

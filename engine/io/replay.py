@@ -1,16 +1,13 @@
-"""Reading, verifying and forking logged games.
+"""Reading and verifying logged games (forks: ``engine/io/fork.py``).
 
 ``verify`` checks the header and the hash chain, then re-executes the game from the embedded
 scenario, rules, seed and recorded orders, comparing every re-executed record with the logged
 line as it is produced: memory stays flat and the first divergence is reported with the line,
-what was logged and what re-execution produced. ``fork`` replays a game up to a turn, checking
-that it matches its parent, then continues it with a new seed or other controllers.
+what was logged and what re-execution produced.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +15,7 @@ from typing import Any, Literal
 
 from engine import __version__
 from engine.canonical import canonical, sha256_of
-from engine.errors import LogError, Problem, ReplayDivergence
+from engine.errors import LogError, Problem
 from engine.io.eventlog import (
     LineTooLong,
     LogWriter,
@@ -36,10 +33,9 @@ from engine.io.logschema import (
     LOG_VERSION,
     is_engine_version,
     line_problem,
-    make_header,
 )
-from engine.sim.controllers import BlueDoctrine, Controller, RedQuantal, Scripted, name_of
-from engine.sim.kernel import RunResult, Switch, run
+from engine.sim.controllers import BlueDoctrine, Controller, RedQuantal, Scripted
+from engine.sim.kernel import Switch, run
 from engine.sim.rng import from_description
 from engine.spec.order import Order
 from engine.spec.rules import Rules
@@ -541,85 +537,3 @@ def _diverged(d: Diverged, compared: int) -> Verdict:
     where = f"line {d.line}" if d.line > 0 else "the end of the log"
     return Verdict(False, compared, 0, f"diverged at {where}: {d.why}", d.line if d.line > 0
                    else None, d.expected, d.found)
-
-
-# ---- forking ---------------------------------------------------------------------------------
-
-def fork(path: str | Path, turn: int, out: str | Path, seed: int | None = None,
-         controllers: Mapping[str, str] | None = None) -> tuple[RunResult, str]:
-    """Continue a logged game from the start of ``turn`` with a new seed and/or controllers
-    (names: ``doctrine`` or ``recorded``); returns the result and the new log's final hash."""
-    reader = read_log(path)
-    scanned = reader.check()
-    if scanned.verdict is not None and not scanned.verdict.truncated:  # a cut game forks
-        raise LogError(f"{path}: cannot fork: {scanned.verdict.message}")
-    played = reader.header["scenario"]["turns"]["count"]
-    if not 1 <= turn <= played:
-        raise LogError(f"{path}: cannot fork at turn {turn}: the game has turns 1-{played}")
-    game = reconstruct(reader, scanned)
-    if game.switch is not None:  # a second switch would need a list of them in the header
-        raise LogError(f"{path}: is itself a fork (from turn {game.switch.turn}); fork the "
-                       "original game instead")
-    chosen = {side: _fork_controller(name, side, scanned.orders, game.rules)
-              for side, name in sorted((controllers or {}).items())}
-    parent = {"log_sha256": file_sha256(reader.path), "fork_turn": turn, "seed": seed,
-              "controllers": {side: name_of(c) for side, c in chosen.items()}}
-    switch = Switch(turn, seed, chosen, fork_note(parent))
-    header = make_header(game.scenario, game.rules, reader.header["seed"],
-                         dict(reader.header["controllers"]), __version__, parent)
-    writer = LogWriter(out, header)
-    lines = raw_lines(reader.path)
-    next(lines)
-    sink = ComparingSink(lines, upto_turn=turn, writer=writer)
-    try:
-        result = run(game.scenario, game.rules, game.seed, game.controllers, sink, switch)
-    except Diverged as d:
-        writer.abort()
-        raise ReplayDivergence(f"{path}: the parent does not re-execute up to turn {turn} "
-                               f"(line {d.line}): {d.why}") from None
-    except BaseException:
-        writer.abort()
-        raise
-    if result.outcome["turns_played"] < turn:  # the switch never happened: no fork to write
-        writer.abort()
-        Path(out).unlink(missing_ok=True)
-        raise LogError(f"{path}: cannot fork at turn {turn}: the game ended after turn "
-                       f"{result.outcome['turns_played']}")
-    return result, writer.close(result.outcome, result.outcome["turns_played"])
-
-
-def _fork_controller(name: str, side: str, orders: dict, rules: Rules) -> Controller:
-    if name == "doctrine" and side in SIDES:
-        return doctrine(side, rules)
-    if name == "recorded":
-        return Scripted(orders[side], name="recorded", names=None)
-    raise LogError(f"unknown controller '{name}' for {side}; expected doctrine or recorded")
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-# ---- tables for notebooks --------------------------------------------------------------------
-
-def log_table(path: str | Path, batch: int = 50_000):
-    """The log's records as a pyarrow Table (data kept as a JSON string column)."""
-    import pyarrow as pa
-
-    schema = pa.schema([("seq", pa.int64()), ("turn", pa.int64()), ("t", pa.float64()),
-                        ("kind", pa.string()), ("side", pa.string()), ("unit", pa.string()),
-                        ("visible_to", pa.list_(pa.string())), ("data", pa.string())])
-    batches, rows = [], []
-    for rec in read_log(path).records():
-        rows.append({**{k: rec[k] for k in schema.names if k != "data"},
-                     "data": json.dumps(rec["data"], sort_keys=True)})
-        if len(rows) >= batch:
-            batches.append(pa.RecordBatch.from_pylist(rows, schema))
-            rows = []
-    if rows or not batches:
-        batches.append(pa.RecordBatch.from_pylist(rows, schema))
-    return pa.Table.from_batches(batches, schema)

@@ -219,10 +219,24 @@ def stochastic_salvo(
     return SalvoDraws(good_shots, intercepts, hits, tuple(float(d) for d in damage), loss)
 
 
-def stochastic_salvo_losses(rng: np.random.Generator, **kwargs: float) -> float:
+def stochastic_salvo_losses(
+    rng: np.random.Generator,
+    *,
+    shooters: int,
+    missiles_per_shooter: int,
+    p_hit: float,
+    targets: float,
+    interceptors_per_target: int,
+    p_intercept: float,
+    loss_per_hit: float,
+    loss_per_hit_sd: float,
+) -> float:
     """The ships lost in one stochastic salvo (see :func:`stochastic_salvo`)."""
-    # the three counts among kwargs are checked at run time (_count), like every value
-    return stochastic_salvo(rng, **kwargs).loss  # type: ignore[arg-type]
+    return stochastic_salvo(
+        rng, shooters=shooters, missiles_per_shooter=missiles_per_shooter, p_hit=p_hit,
+        targets=targets, interceptors_per_target=interceptors_per_target,
+        p_intercept=p_intercept, loss_per_hit=loss_per_hit,
+        loss_per_hit_sd=loss_per_hit_sd).loss
 
 
 # --------------------------------------------------------------------------- kill chain

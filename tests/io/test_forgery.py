@@ -25,8 +25,9 @@ from engine import load_pair
 from engine.errors import LogError
 from engine.game import Game
 from engine.io.eventlog import run_logged
+from engine.io.fork import fork
 from engine.io.logschema import sha256_of
-from engine.io.replay import fork, read_log, verify
+from engine.io.replay import read_log, verify
 from engine.sim.kinds import FIELD_TYPES, KINDS
 from engine.spec.order import Order
 from engine.spec.scenario import Scenario, with_turns

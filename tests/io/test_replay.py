@@ -15,8 +15,10 @@ import pytest
 
 from engine import LogError, Order, ReplayDivergence, __version__, load_pair
 from engine.io.eventlog import read_lines, run_logged, seal, unseal
+from engine.io.fork import fork
 from engine.io.logschema import Header, Record
-from engine.io.replay import fork, log_table, read_log, verify
+from engine.io.replay import read_log, verify
+from engine.io.tables import log_table
 from engine.sim.kernel import run
 from engine.sim.state import ListSink
 from engine.spec.scenario import with_turns

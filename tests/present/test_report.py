@@ -23,7 +23,8 @@ from engine import Game, Order, load_pair
 from engine.cli.main import app
 from engine.cli.report import report_format
 from engine.io.eventlog import run_logged
-from engine.io.replay import fork, read_log
+from engine.io.fork import fork
+from engine.io.replay import read_log
 from engine.present.narrative import labels_of, tell
 from engine.present.report import build_figures, render, write
 from engine.present.turning import Names, Turning
