@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-lowest lint typecheck golden schemas bench clean
+.PHONY: run test test-lowest lint typecheck golden schemas docs-tables bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -35,6 +35,11 @@ golden: $(STAMP)
 schemas: $(STAMP)
 	$(BIN)/wargame schema scenario > engine/data/schemas/scenario.schema.json
 	$(BIN)/wargame schema rules > engine/data/schemas/rules.schema.json
+
+# the README's "why the postures differ" tables (wargame posture-diff, 500 common seeds)
+docs-tables: $(STAMP)
+	$(BIN)/python -m engine.present.worked docs/model.md
+	$(BIN)/python -m engine.levers.readme README.md docs/model.md
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/kernel.py

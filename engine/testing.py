@@ -27,7 +27,7 @@ from engine.spec.scenario import Scenario
 
 GOLDEN_SEED = 0
 # one seed per built-in, plus a game where deterrence fails and the batteries fire
-WAR_GOLDEN = ("alliance-2023", 23)
+WAR_GOLDEN = ("alliance-2023", 5)
 
 
 def records_of(scenario: Scenario, rules: Rules, seed: int) -> list[dict]:
@@ -91,11 +91,11 @@ BLUE_ONLY = frozenset({
     "isr.sortie.launch", "isr.sortie.cancel", "isr.search", "isr.detect", "c2.message.lost",
     "c2.message.delivered", "c2.share.withheld", "c2.link.degraded", "c2.link.restored",
     "c2.hardened", "space.degraded", "alliance.consultation", "littoral.readiness",
-    "intel.attribution", "alliance.armed_attack", "state.blue"})
+    "intel.attribution", "alliance.armed_attack", "state.blue", "littoral.resupply"})
 RED_ONLY = frozenset({
     "red.move", "red.incursion", "red.cyber.attack", "red.counterspace.attack",
     "red.decision", "escalation.threshold", "state.red"})
-UMPIRE_ONLY = frozenset({"red.gain", "turn.measures", "isr.search"})
+UMPIRE_ONLY = frozenset({"red.gain", "turn.measures", "isr.search", "partner.share"})
 
 
 class InformationLeak(AssertionError):

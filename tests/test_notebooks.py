@@ -32,7 +32,7 @@ EXPECTED: dict[str, tuple[int, tuple[str, ...]]] = {
         "Turn 2 as Blue saw it:", "refused: jam_space: the scenario gives Red no counterspace unit",
         "turn 5: Blue ", "the session loop and engine.run play the same game: True")),
     "02-posture-sweep.ipynb": (2, (
-        "runs in", "P(held)", "alliance-2024 - alliance-2023", "ISR cover",
+        "runs in", "P(held)", "alliance-2024 - alliance-2023", "P(seen)",
         "blue.isr.mq9.aircraft", "blue.c2.consultation_h")),
     "03-log-analysis.ipynb": (3, (
         "games logged", "isr.detect", "c2.message.delivered", "fork with seed",

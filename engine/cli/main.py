@@ -29,6 +29,7 @@ from engine.cli.common import (
     shown,
     silence_stdout,
 )
+from engine.cli.levers import register as register_levers_commands
 from engine.cli.logs import register as register_log_commands
 from engine.cli.play import register as register_play_command
 from engine.cli.report import register as register_report_commands
@@ -239,6 +240,7 @@ app.add_typer(sweep_app, name="sweep")
 register_report_commands(app)
 register_play_command(app, outcome_table)
 register_serve_command(app)
+register_levers_commands(app)
 
 
 def main() -> None:

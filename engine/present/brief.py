@@ -420,8 +420,7 @@ def _red_model(r: Rules) -> Section:
             "by a softmax with the rationality below (a quantal response), so it sometimes "
             "errs; after each turn it moves its beliefs toward what it saw of Blue.")
     rows = [("rationality", _num(m.rationality)), ("belief rate", _num(m.belief_rate)),
-            ("prior ISR coverage", _num(m.prior_isr_coverage)),
-            ("prior resolve", _num(m.prior_resolve)), ("patience (h)", _num(m.patience))]
+            ("patience (h)", _num(m.patience))]
     rows += [(f"weight: {k}", _num(v)) for k, v in m.weights.model_dump().items()]
     rows += [(f"resolve seen: {k}", _num(v)) for k, v in m.resolve_seen.model_dump().items()]
     return Section("Red's decision model", (Paragraph(text),

@@ -31,10 +31,12 @@ import numpy as np
 __all__ = [
     "SEARCH_LAWS",
     "SalvoDraws",
+    "battery_salvo",
     "delivery_probability",
     "detection_probability",
     "detection_time",
     "expected_route_delay",
+    "expected_salvo_loss",
     "hazard_rate",
     "kill_chain_probability",
     "link_latency",
@@ -237,6 +239,54 @@ def stochastic_salvo_losses(
         targets=targets, interceptors_per_target=interceptors_per_target,
         p_intercept=p_intercept, loss_per_hit=loss_per_hit,
         loss_per_hit_sd=loss_per_hit_sd).loss
+
+
+def battery_salvo(*, launchers: float, magazine: int, ready_share: float,
+                  missiles_per_launcher: int) -> tuple[int, int]:
+    """(shooters, missiles each) of one battery's salvo: its ready launchers (at least one),
+    each firing ``missiles_per_launcher`` or what the magazine still allows; (0, 0) when it
+    cannot fire. The engine and Red's estimate size every salvo with this one rule."""
+    mag = _count("magazine", magazine)
+    if mag <= 0 or _non_negative("launchers", launchers) <= 0 or missiles_per_launcher <= 0:
+        return 0, 0
+    shooters = max(1, int(launchers * _probability("ready_share", ready_share)))
+    per = max(1, min(_count("missiles_per_launcher", missiles_per_launcher), mag // shooters))
+    return min(shooters, mag // per), per  # a nearly empty magazine arms fewer launchers
+
+
+def _binomial_pmf(n: int, p: float) -> list[float]:
+    """P(X = k) for k = 0..n, X ~ Binomial(n, p), by the ratio recurrence (no overflow)."""
+    if p <= 0.0 or n == 0:
+        return [1.0] + [0.0] * n
+    if p >= 1.0:
+        return [0.0] * n + [1.0]
+    log_first = n * math.log1p(-p)
+    pmf = [math.exp(log_first)]
+    ratio = p / (1 - p)
+    if pmf[0] == 0.0:  # far too many trials for the recurrence: fall back to log space
+        return [math.exp(math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+                         + k * math.log(p) + (n - k) * math.log1p(-p)) for k in range(n + 1)]
+    for k in range(n):
+        pmf.append(pmf[-1] * ratio * (n - k) / (k + 1))
+    return pmf
+
+
+def expected_salvo_loss(*, shots: int, p_hit: float, interceptors: int, p_intercept: float,
+                        loss_per_hit: float, targets: float) -> float:
+    """E[min(B, K * loss_per_hit)], K = max(0, Bin(shots, p) - Bin(interceptors, q)): the mean
+    of Armstrong's stochastic salvo (2005) with the damage per hit at its mean; exact in K."""
+    good = _binomial_pmf(_count("shots", shots), _probability("p_hit", p_hit))
+    stopped = _binomial_pmf(_count("interceptors", interceptors),
+                            _probability("p_intercept", p_intercept))
+    per_hit = _non_negative("loss_per_hit", loss_per_hit)
+    ships = _non_negative("targets", targets)
+    expected = 0.0  # O(shots x min(shots, interceptors)): salvos are small
+    for g, pg in enumerate(good):
+        if pg == 0.0 or g == 0:
+            continue
+        for i in range(min(g, len(stopped))):  # I = i < g: K = g - i hits
+            expected += pg * stopped[i] * min(ships, (g - i) * per_hit)
+    return float(expected)
 
 
 # --------------------------------------------------------------------------- kill chain

@@ -39,7 +39,8 @@ def digest(w: World) -> str:
     lad, mind = w.ladder, w.mind
     state = {
         "ladder": [lad.rung, lad.highest, lad.armed_attack_turn, lad.known_turn,
-                   lad.article5_turn, r6(lad.red_gains), sorted(lad.known_domains)],
+                   lad.article5_turn, r6(lad.red_gains), sorted(lad.known_domains),
+                   lad.red_rung, lad.seized],
         "mind": [r6(mind.isr), r6(mind.resolve), mind.seen_readiness,
                  {k: r6(v) for k, v in mind.known_outages.items()}, mind.authority_seen],
         "groups": {g: [s.zone, s.dest, r6(s.arrive_t), r6(s.ships), s.mission, s.leg]
@@ -47,6 +48,7 @@ def digest(w: World) -> str:
         "batteries": {f"{r}.{b}": [s.site, r6(s.launchers), s.magazine, r6(s.ready_t)]
                       for (r, b), s in w.littoral.batteries.items()},
         "links": {lid: [r6(s.degraded_until), s.hardened] for lid, s in w.c2.links.items()},
+        "counterstrike": w.counterstrike.magazines,
         "tracks": {n: {g: [t.zone, r6(t.detected_t)] for g, t in tr.items()}
                    for n, tr in w.isr.tracks.items()},
         "authority": w.littoral.authority, "tempo": w.isr.tempo,

@@ -126,7 +126,7 @@ class RedQuantal:
         scored = {}
         for aid in menu.actions:
             action = rules.actions.red[aid]
-            climb = rules.ladder.climb_cost(obs.rung, action.signals)
+            climb = rules.ladder.climb_cost(obs.estimate.red_rung, action.signals)
             scored[aid] = utility(action, rules.ladder.level(action.signals), climb,
                                   obs.estimate, rules.red_model)
         if not scored:
@@ -134,7 +134,8 @@ class RedQuantal:
         pick, probs = quantal_choice({a: s["eu"] for a, s in scored.items()},
                                      rules.red_model.rationality, menu.draw)
         # unrounded: the session rounds explanations only when it records them
-        options = {a: {"eu": s["eu"], "p": probs[a], "q": s["q"]}
+        options = {a: {"eu": s["eu"], "p": probs[a], "q": s["q"], "gain": s["gain"],
+                       "loss": s["loss"], "climb": s["climb"]}
                    for a, s in sorted(scored.items())}
         return Decision((Order(pick),), {"options": options, "draw": menu.draw,
                                          "choice": pick})

@@ -1,17 +1,26 @@
 """Pure decision maths: Red's expected utility per action, the quantal-response (softmax) choice,
 Red's belief update, and Blue's readable doctrine conditions. No simpy, no state.
 
-Red's utility for an action a (weights w from the rules' red_model):
+Every term is in the units of the rules' action gains (the value of an incursion is 1), with the
+weights w from the rules' red_model. For an action a:
 
-    q    = P(detected or attributed) * P(answered)
+    p_att  = 1 for an armed act (it cannot go unseen); attribution_p for cyber and space acts;
+             else P(seen): the search law applied to the coverage Red believes Blue has
+    gain   = a's gain (a seizure's once: later ones only hold, ``holding_gain``)
+    E[gain] = gain for an armed act (it cannot be denied); else, as adjudicated,
+              gain * (1 - p_att * (1 - attributed_gain_share))
     P(answered) = resolve * speed * treaty,  speed = patience / (patience + response delay)
     treaty = 1 if a's domain is covered by Article V (or a is below the armed-attack threshold),
              else 1 / (1 + w_credibility)
-    EU(a) = w_gain * gain(a) * (1 - q) - w_cost * cost(a) * q * (1 + expected loss share)
-            - w_escalation * (firebreaks crossed climbing from the current rung to a's)
+    q      = p_att * P(answered)
+    loss   = expected share of Red's navy lost to the batteries (a naval armed act) and to
+             counterstrike (any armed act), from the salvo model the adjudication uses
+    EU(a)  = w_gain * E[gain] - w_cost * cost(a) * q * (1 + loss)
+             - w_escalation * (firebreaks crossed from Red's own rung to a's)
 
 and Red picks a with probability proportional to exp(rationality * EU(a)) (McKelvey and Palfrey's
 quantal response, 1995): rationality 0 is a coin toss, large values approach a strict best reply.
+docs/model.md works one decision through.
 """
 
 from __future__ import annotations
@@ -27,33 +36,45 @@ from engine.spec.rules import Action, RedModel, parse_condition
 class RedEstimate:
     """What Red believes about Blue when it scores its options."""
 
-    isr_coverage: float
+    p_seen: float  # chance a Red move at its objective is detected within the turn
     resolve: float
     attribution_p: float
     response_delay_h: float
     patience_h: float
     covered_domains: tuple[str, ...]
-    expected_loss_share: float
-    rung_level: int
+    naval_loss_share: float  # of Red's navy, to the batteries, if Blue answers a naval attack
+    punish_share: float  # of Red's navy, to counterstrike, if Blue answers any armed attack
+    gain_share: float  # of a gain Red keeps when the act is attributed
+    holding_gain: float
+    seized: bool
+    red_rung: str  # the rung of Red's own latest act
     threshold_level: int
 
 
 def utility(action: Action, level: int, climb: float, est: RedEstimate,
             model: RedModel) -> dict[str, float]:
     """EU of one Red action with every term, so a student can see why Red chose as it did;
-    ``climb`` is the ladder's firebreak cost from the current rung to the action's."""
+    ``climb`` is the ladder's firebreak cost from Red's own rung to the action's."""
     w = model.weights
     armed = level >= est.threshold_level
-    p_detect = est.attribution_p if action.domain in ("cyber", "space") else est.isr_coverage
+    if armed:
+        p_att = 1.0
+    else:
+        p_att = est.attribution_p if action.domain in ("cyber", "space") else est.p_seen
     speed = est.patience_h / (est.patience_h + est.response_delay_h)
     covered = (not armed) or action.domain in est.covered_domains
     treaty = 1.0 if covered else 1.0 / (1.0 + w.credibility)
-    q = p_detect * est.resolve * speed * treaty
-    loss = est.expected_loss_share if armed and action.domain == "land_sea_air" else 0.0
-    eu = (w.gain * action.gain * (1 - q) - w.cost * action.cost * q * (1 + loss)
-          - w.escalation_risk * climb)
-    return {"eu": eu, "p_detect": p_detect, "p_answer": est.resolve * speed * treaty, "q": q,
-            "climb": climb}
+    p_answer = est.resolve * speed * treaty
+    q = p_att * p_answer
+    gain = est.holding_gain if action.effect == "strike" and est.seized else action.gain
+    kept = gain if armed else gain * (1 - p_att * (1 - est.gain_share))
+    loss = 0.0
+    if armed:
+        loss = est.punish_share + (est.naval_loss_share if action.domain == "land_sea_air"
+                                   else 0.0)
+    eu = w.gain * kept - w.cost * action.cost * q * (1 + loss) - w.escalation_risk * climb
+    return {"eu": eu, "p_detect": p_att, "p_answer": p_answer, "q": q, "gain": kept,
+            "loss": loss, "climb": climb}
 
 
 def quantal_choice(utilities: Mapping[str, float], rationality: float,
@@ -74,7 +95,13 @@ def quantal_choice(utilities: Mapping[str, float], rationality: float,
 
 def update_belief(belief: float, observed: float, rate: float) -> float:
     """Move a belief a share `rate` of the way toward what was observed (clipped to [0, 1])."""
-    return min(1.0, max(0.0, belief + rate * (observed - belief)))
+    return min(1.0, max(0.0, update_estimate(belief, observed, rate)))
+
+
+def update_estimate(belief: float, observed: float, rate: float) -> float:
+    """Move an estimate a share `rate` of the way toward what was observed (exponential
+    smoothing: recent turns weigh most)."""
+    return belief + rate * (observed - belief)
 
 
 def condition_holds(text: str, facts: Mapping[str, float],

@@ -25,7 +25,7 @@ _MOVING = ("patrol", "incursion", "strike")
 
 
 def setup(w: World) -> None:
-    w.ladder.rung = w.ladder.highest = w.rules.ladder.rungs()[0].id
+    w.ladder.rung = w.ladder.highest = w.ladder.red_rung = w.rules.ladder.rungs()[0].id
 
 
 def ordered_armed_attack(w: World, aid: str, action: Action) -> None:
@@ -86,12 +86,15 @@ def _score(w: World) -> set[int]:
             continue
         action = rules.actions.red[aid]
         attributed, chance = _attribution(w, action, rng)
-        if action.gain > 0:
-            _gain(w, aid, action.gain, attributed, chance)
+        gain = gain_of(w, action)
+        if action.effect == "strike":
+            w.ladder.seized = True
+        armed = is_armed_attack(w, action)
+        if gain > 0:  # an armed act cannot be denied: it earns its gain whoever knows
+            _gain(w, aid, gain, attributed, chance, deniable=not armed)
         if attributed and chance["draw"] is not None:
             w.emit("intel.attribution", "alliance", {"action": aid, "domain": action.domain,
                                                      **chance})
-        armed = is_armed_attack(w, action)
         if attributed and armed:
             blue_learns(w, "attributed", action.domain)  # intelligence names the attack
         if attributed or (armed and w.ladder.known_turn is not None):
@@ -99,10 +102,19 @@ def _score(w: World) -> set[int]:
     return known
 
 
+def gain_of(w: World, action: Action) -> float:
+    """What a Red act is worth: its gain, except that a seizure is earned once and each later
+    seizure order only holds the objective (``adjudication.holding_gain`` a turn)."""
+    if action.effect == "strike" and w.ladder.seized:
+        return w.rules.adjudication.holding_gain
+    return action.gain
+
+
 def _gain(w: World, aid: str, gain: float, attributed: bool,
-          chance: dict[str, float | None]) -> None:
-    """Red's score for one act: all of it unattributed, a share of it when attributed."""
-    share = w.rules.adjudication.attributed_gain_share if attributed else 1.0
+          chance: dict[str, float | None], deniable: bool = True) -> None:
+    """Red's score for one act: all of it, or a share of it when a deniable act (one below
+    the armed-attack threshold) is attributed."""
+    share = w.rules.adjudication.attributed_gain_share if attributed and deniable else 1.0
     gained = gain * share
     w.ladder.red_gains += gained
     w.ladder.gains_claimed += gain
@@ -150,8 +162,11 @@ def _move_rung(w: World, known: set[int]) -> None:
 
 
 def record_action(w: World, side: Side, aid: str) -> None:
-    """An order executed this turn (adjudicated at the turn's end)."""
+    """An order executed this turn (adjudicated at the turn's end); Red's own rung becomes the
+    rung its act signals (its next climb is measured from there, not from Blue's signals)."""
     w.tally.actions.append((side, aid))
+    if side == "red":
+        w.ladder.red_rung = w.rules.actions.red[aid].signals
 
 
 def ended(w: World) -> bool:

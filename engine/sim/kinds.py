@@ -70,6 +70,9 @@ _SPECS = (
        "miss would tell Blue where an unseen group is going."),
     _k("isr.detect", "blue", Seen.OWN, "group zone p_detect draw",
        "A Red group is found, with the search draw that found it."),
+    _k("partner.share", "blue", Seen.UMPIRE, "group zone p_share draw shared",
+       "Whether a regional partner passes a detection to the alliance; the umpire's, since a "
+       "report withheld never reaches Blue (a passed one reaches it as an isr.detect)."),
     # C2
     _k("c2.message.lost", "blue", Seen.OWN, "what to link reason p_loss draw",
        "A message was lost on a link (or had no route)."),
@@ -95,6 +98,13 @@ _SPECS = (
        "target shooters missiles p_hit good_shots interceptors p_intercept intercepts hits "
        "damage ships_before ships_lost model",
        "A battery's anti-ship salvo with every draw (Armstrong's stochastic salvo)."),
+    _k("littoral.resupply", "blue", Seen.OWN, "added magazine",
+       "Co-produced missiles reach a battery's magazine (up to its starting load)."),
+    _k("counterstrike.salvo", "blue", Seen.PUBLIC,
+       "target from zone shooters missiles p_hit good_shots interceptors p_intercept intercepts "
+       "hits damage ships_before ships_lost model",
+       "A counterstrike salvo at a Red group with every draw (Armstrong's stochastic salvo): "
+       "Blue fired it and Red's forces took it."),
     _k("engagement.strike", "red", Seen.PUBLIC,
        "target launchers_before launchers_lost of scouting model",
        "A Red naval strike lands on a battery (Hughes' salvo)."),
@@ -160,9 +170,10 @@ FIELD_TYPES: Mapping[str, str] = {
                      "ships_before ships_lost launchers_before launchers_lost scouting eta_h "
                      "p_success gain red_losses blue_losses p_loss"),
     **_each("int", "shooters missiles good_shots interceptors intercepts hits of count level "
-                   "turn detections c2_delivered c2_sent incursions fresh_tracks degraded_count"),
+                   "turn detections c2_delivered c2_sent incursions fresh_tracks degraded_count "
+                   "added magazine"),
     **_each("bool", "seen_by_red detected hardened success destructive attributed invoked "
-                    "armed_attack_known"),
+                    "armed_attack_known shared"),
     **_each("list", "route damage treaty_domains orders links_degraded latency_z"),
     **_each("dict", "options order controllers isr_tempo readiness authority batteries tracks "
                     "groups beliefs seen"),

@@ -29,7 +29,7 @@ from engine.sim import beliefs, effects, escalation
 from engine.sim.assessment import assess, outcome_measures
 from engine.sim.controllers import Decision, Menu, MenuItem
 from engine.sim.decision import condition_holds
-from engine.sim.forces import adversary, alliance, c2, isr, littoral
+from engine.sim.forces import adversary, alliance, c2, counterstrike, isr, littoral, partners
 from engine.sim.rng import Seed, Streams, describe
 from engine.sim.state import ListSink, Sink, World, rounded
 from engine.sim.views import Observation, observe, side_facts
@@ -209,9 +209,12 @@ class Session:
         if self._ended:
             raise EngineError("the game is over")
         w = self.w
+        littoral.resupply(w)  # co-produced missiles arrive before anyone acts
         self._orders_phase()
         littoral.sense(w)
+        partners.sense(w)
         littoral.engage_all(w)
+        counterstrike.engage_all(w)
         w.env.run(until=w.turn * w.hours)
         escalation.adjudicate(w)
         beliefs.observe(w)
@@ -385,5 +388,6 @@ def _setup(s: Scenario, r: Rules, streams: Streams, sink: Sink) -> World:
     adversary.setup(w)
     isr.setup(w)
     littoral.setup(w)
+    counterstrike.setup(w)
     beliefs.setup(w)
     return w

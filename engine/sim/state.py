@@ -8,6 +8,7 @@
 | ``World.red`` (groups, the incursion clock) | ``sim/forces/adversary.py`` |
 | ``World.ladder`` (rung, threshold, Article V, Blue's knowledge) | ``sim/escalation.py`` |
 | ``World.mind`` (Red's beliefs and picture of Blue) | ``sim/beliefs.py`` |
+| ``World.counterstrike`` (magazines, last salvo) | ``sim/forces/counterstrike.py`` |
 | ``World.tally`` (this turn's measures and the run's totals) | every module, add-only |
 
 (``tests/sim/test_state.py`` checks the table against the code.) A World lives inside one
@@ -86,6 +87,9 @@ class Window:
     hazard: float
     end: float
     rng: np.random.Generator
+    # a partner's search: whether a detection of (group, zone) reaches the alliance (a draw);
+    # None for Blue's own sensors, whose detections always do
+    relay: Callable[[str, str], bool] | None = None
 
 
 @dataclass(slots=True)
@@ -93,6 +97,9 @@ class IsrPart:
     tempo: dict[str, Tempo] = field(default_factory=dict)
     tracks: dict[str, dict[str, Track]] = field(default_factory=dict)  # node -> group -> track
     windows: dict[str, list[Window]] = field(default_factory=dict)  # zone -> open searches
+    # Koopman coverage (hazard x hours) searched over Red's objective, credited to each turn by
+    # the hours of that turn a search actually covers (what Red watches over its objective)
+    objective_effort: dict[int, float] = field(default_factory=dict)
     # called when a track reaches a C2 node (the littoral regiment listens at its HQ)
     listeners: dict[str, list[Callable[[], None]]] = field(default_factory=dict)
 
@@ -172,6 +179,8 @@ class LadderPart:
     red_gains: float = 0.0
     gains_claimed: float = 0.0  # what Red believes it gained (it cannot see attribution)
     attributed_gains: float = 0.0  # what Blue knows Red gained
+    red_rung: str = ""  # the rung of Red's own latest act: where its next climb starts
+    seized: bool = False  # Red has taken the objective (a seizure's gain is earned once)
 
 
 # ---- Red's mind ------------------------------------------------------------------------------
@@ -187,6 +196,14 @@ class MindPart:
     authority_seen: bool = False
     isr_seen_h: float = 0.0  # Blue ISR hours on station Red saw over its objective last turn
     isr_over_groups: bool = False  # Red saw Blue ISR over one of its groups last turn
+
+
+# ---- Japan's counterstrike -------------------------------------------------------------------
+
+@dataclass(slots=True)
+class CounterstrikePart:
+    magazines: dict[str, int] = field(default_factory=dict)  # unit -> missiles left
+    fired_turn: dict[str, int] = field(default_factory=dict)  # unit -> turn of its last salvo
 
 
 # ---- the tally -------------------------------------------------------------------------------
@@ -234,6 +251,7 @@ class World:
     red: RedPart = field(default_factory=RedPart)
     ladder: LadderPart = field(default_factory=LadderPart)
     mind: MindPart = field(default_factory=MindPart)
+    counterstrike: CounterstrikePart = field(default_factory=CounterstrikePart)
     tally: Tally = field(default_factory=Tally)
     fired_early: set[int] = field(default_factory=set)  # scripted injects the umpire fired
     watchers: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)

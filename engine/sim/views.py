@@ -12,12 +12,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from engine.sim import decision
+from engine.sim import decision, estimates
 from engine.sim.adjudication import (
     delivery_probability,
     kill_chain_probability,
     link_loss_probability,
-    salvo_losses,
 )
 from engine.sim.forces import c2, isr
 from engine.sim.state import World, r6
@@ -106,6 +105,7 @@ def side_facts(w: World, side: Team) -> dict[str, float]:
         "red_tracks": float(isr.fresh_tracks(w)) if blue else 0.0,
         "incursions_seen": float(w.tally.last.get("incursions_detected", 0)) if blue else 0.0,
         "links_degraded": float(len(c2.degraded_links(w)) if blue else len(_outages(w))),
+        "outages_seen": float(w.tally.last.get("link_outages" if blue else "cyber_hits", 0)),
         "authority": float(authority if blue else mind.authority_seen),
         "authority_requested": float(requested if blue else mind.authority_seen),
         "article5": float(lad.article5_turn is not None),
@@ -162,23 +162,28 @@ def truth(w: World) -> dict[str, Any]:
 
 def red_estimate(w: World) -> decision.RedEstimate:
     """Red's estimate of Blue: its beliefs plus what Blue's declared posture and the acts Red
-    has seen imply."""
+    has seen imply, with the adjudication's formulas (sim/estimates.py)."""
     s, r = w.scenario, w.rules
+    naval, punish = _expected_losses(w)
     return decision.RedEstimate(
-        isr_coverage=w.mind.isr, resolve=w.mind.resolve,
+        p_seen=estimates.seen_probability(w.mind.isr, r), resolve=w.mind.resolve,
         attribution_p=r.adjudication.detection.attribution_p,
         response_delay_h=_response_delay(w), patience_h=r.red_model.patience,
-        covered_domains=s.treaty.article5_domains,
-        expected_loss_share=_expected_loss_share(w), rung_level=w.rung_level(),
+        covered_domains=s.treaty.article5_domains, naval_loss_share=naval,
+        punish_share=punish, gain_share=r.adjudication.attributed_gain_share,
+        holding_gain=r.adjudication.holding_gain, seized=w.ladder.seized,
+        red_rung=w.ladder.red_rung,
         threshold_level=r.ladder.level(r.ladder.armed_attack_threshold))
 
 
 def _response_delay(w: World) -> float:
-    """Hours from Red's act to Blue's answer: consultation (unless authority was announced)
-    plus C2 there and back, over the links Red knows are up."""
+    """Hours from Red's act to Blue's answer: the wait for a detection at the coverage Red
+    believes in, consultation (unless authority was announced) and C2 there and back, over
+    the links Red knows are up."""
     down = frozenset(_outages(w))
-    return w.memo(("response_delay", down, w.mind.authority_seen),
+    c2_h = w.memo(("response_delay", down, w.mind.authority_seen),
                   lambda: _delay_over(w, down))
+    return estimates.detection_delay_h(w.mind.isr, w.hours) + c2_h
 
 
 def _delay_over(w: World, down: frozenset[str]) -> float:
@@ -192,54 +197,51 @@ def _delay_over(w: World, down: frozenset[str]) -> float:
     return there + c2cfg.consultation_h * table.command_latency_factor[c2cfg.command] + back
 
 
-def _expected_loss_share(w: World) -> float:
-    """Hughes-model share of Red's navy lost to the declared anti-ship batteries in range of
-    its goal, at the readiness Red has seen."""
+def _expected_losses(w: World) -> tuple[float, float]:
+    """Shares of Red's navy it expects to lose if Blue answers: to the batteries in range of its
+    objective (at the readiness it has seen, each salvo needing a track: Blue's coverage as Red
+    believes it, and the report's way to the batteries) and to counterstrike."""
     s = w.scenario
-    navy = [(gid, g) for gid, g in sorted(s.red.groups.items()) if g.kind == "navy"]
-    ships = sum(w.red.groups[gid].ships for gid, _ in navy)
-    if not navy or ships <= 0:
-        return 0.0
-    g = navy[0][1]
-    seen = tuple(sorted(w.mind.seen_readiness.items()))
-    shooters, offense = w.memo(("batteries", seen), lambda: _declared_fire(w))
-    # Hughes' scouting term is the kill chain short of the hit: Blue must find Red (its ISR, as
-    # Red believes it) and pass the track to the batteries (the route's delivery chance)
+    navy = [gid for gid, g in sorted(s.red.groups.items()) if g.kind == "navy"]
+    ships = sum(w.red.groups[gid].ships for gid in navy)
+    if ships <= 0:
+        return 0.0, 0.0
     down = frozenset(_outages(w))
-    delivery = w.memo(("delivery", down), lambda: _delivery(w, down))
-    scouting = kill_chain_probability(p_detect=w.mind.isr, p_communicate=delivery, p_hit=1.0)
-    lost = salvo_losses(shooters=shooters, offense=offense, targets=ships,
-                        defense=g.interceptors_per_ship * g.p_intercept,
-                        staying_power=g.staying_power, scouting=scouting)
-    return lost / ships
-
-
-def _declared_fire(w: World) -> tuple[float, float]:
-    """Ready launchers in range of Red's objective, and missiles' hits per launcher, of the
-    declared batteries at the readiness Red has seen."""
-    s, table = w.scenario, w.rules.adjudication
-    shooters, offense = 0.0, 0.0
-    for rid, reg in sorted(s.blue.littoral.items()):
-        for _, bat in sorted(reg.batteries.items()):
-            if reg.anti_ship and w.distance(bat.site, s.red.objective) <= reg.range_nm:
-                ready = table.littoral.ready_share[w.mind.seen_readiness[rid]]
-                shooters += bat.launchers * ready
-                offense = reg.missiles_per_launcher * reg.p_hit
-    return shooters, offense
+    scouting = kill_chain_probability(
+        p_detect=estimates.seen_probability(w.mind.isr, w.rules),
+        p_communicate=w.memo(("delivery", down), lambda: _delivery(w, down)), p_hit=1.0)
+    seen = tuple(sorted(w.mind.seen_readiness.items()))
+    naval = w.memo(("naval", seen, round(scouting, 6), round(ships, 6)), lambda: sum(
+        estimates.battery_losses(s, w.rules, dict(seen), gid, w.red.groups[gid].ships,
+                                 scouting) for gid in navy))
+    punish = w.memo(("punish", round(scouting, 6), round(ships, 6)), lambda: sum(
+        estimates.counterstrike_losses(s, w.rules, gid, w.red.groups[gid].ships, scouting)
+        for gid in navy))
+    return naval / ships, punish / ships
 
 
 def _delivery(w: World, down: frozenset[str]) -> float:
-    """Chance a track report reaches the first littoral regiment's HQ from its ISR, over the
-    links Red believes are up or down."""
+    """Chance a track report on Red's objective reaches the littoral regiments' HQ, averaged
+    over the declared sources by their coverage: the source passes it on, each link of the
+    route carries it (over the links Red believes are up or down), and it crosses between
+    nations with the alliance's intelligence-sharing chance (c2.shared)."""
     s = w.scenario
-    reg = next((r for _, r in sorted(s.blue.littoral.items())), None)
-    det = next((d for _, d in sorted(s.blue.isr.items())), None)
-    if reg is None or det is None:
+    hqs = sorted({r.hq_node for r in s.blue.littoral.values()})
+    sources = estimates.coverage_by_source(s, w.rules, s.red.objective)
+    total = sum(cov for _, cov, _ in sources)
+    if not hqs or total <= 0:
         return 1.0
-    route = w.c2.routes.get((det.report_node, reg.hq_node))
-    if route is None:
-        return 0.0
     add = w.rules.adjudication.c2.degraded_loss_add
-    return delivery_probability(losses=[
-        link_loss_probability(loss_p=s.blue.c2.links[lid].loss_p, degraded=lid in down,
-                              degraded_add=add) for lid in route])
+    nodes, sharing = s.blue.c2.nodes, s.blue.c2.intel_sharing
+    reach = 0.0
+    for node, cov, passed in sources:
+        for hq in hqs:
+            route = w.c2.routes.get((node, hq))
+            if route is None:
+                continue
+            crossing = sharing if nodes[node].nation != nodes[hq].nation else 1.0
+            reach += cov / len(hqs) * passed * crossing * delivery_probability(losses=[
+                link_loss_probability(loss_p=s.blue.c2.links[lid].loss_p,
+                                      degraded=lid in down, degraded_add=add)
+                for lid in route])
+    return reach / total

@@ -19,6 +19,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 from engine.errors import ReferenceProblems
+from engine.spec.levers import lever
 from engine.spec.scenario import (
     MAX_SORTIES_PER_DAY,
     Factor,
@@ -29,6 +30,7 @@ from engine.spec.scenario import (
     Reach,
     Text,
     Word,
+    set_values,
 )
 from engine.spec.types import (
     BLUE_EFFECTS,
@@ -51,6 +53,8 @@ FACTS: dict[str, str] = {
     "red_tracks": "Red groups Blue holds a fresh track on",
     "incursions_seen": "Red incursions into claimed zones Blue detected last turn",
     "links_degraded": "C2 links currently degraded",
+    "outages_seen": "C2 link outages the side saw begin last turn (Blue: any it observed; "
+                    "Red: those it caused)",
     "authority": "1 when engagement authority is held (Red: announced), else 0",
     "authority_requested": "1 when engagement authority is held or has been asked for, else 0",
     "article5": "1 once Article V has been invoked, else 0",
@@ -104,7 +108,8 @@ class Rung(Frozen):
     """One rung of the ladder; levels must increase up the ladder."""
 
     id: Id
-    level: Annotated[int, Field(strict=True, ge=0, le=100)]
+    level: Annotated[int, Field(strict=True, ge=0, le=100)] = Field(json_schema_extra=lever(
+        "?", "orders the rungs", inert_when="ordinal"))
     label: Text
 
 
@@ -113,7 +118,9 @@ class RungGroup(Frozen):
 
     name: Text
     firebreak: Weight = Field(
-        0.0, description="Cost Red weighs for entering this group from a lower one (Kahn's "
+        0.0, json_schema_extra=lever("+", "a dearer climb into the band",
+                                     inert_when="first_group"),
+        description="Cost Red weighs for entering this group from a lower one (Kahn's "
                          "firebreaks between bands of the ladder).")
     rungs: tuple[Rung, ...] = Field(min_length=1, max_length=101)
 
@@ -155,7 +162,8 @@ class Param(Frozen):
     """A parameter of an action: a fixed list of choices, or a kind resolved from the scenario."""
 
     choices: tuple[Word, ...] | None = Field(None, min_length=1, max_length=50)
-    kind: ParamKind | None = None
+    kind: ParamKind | None = Field(None, json_schema_extra=lever(
+        "?", "what a parameter names", inert_when="structural"))
     default: Word | None = None
 
     @model_validator(mode="after")
@@ -171,13 +179,26 @@ class Action(Frozen):
     """An entry on a side's action menu."""
 
     label: Text
-    effect: Effect
+    effect: Effect = Field(json_schema_extra=lever("?", "what the action does",
+                                                   inert_when="never_ordered"))
     signals: Id = Field(description="The ladder rung this action signals.")
-    domain: Domain = "none"
+    domain: Domain = Field("none", json_schema_extra=lever(
+        "?", "how a Red act is seen, and whether the treaty covers it",
+        inert_when=("blue_action", "red_unable")))
     params: dict[Id, Param] = Field({}, max_length=8)
     preconditions: tuple[Condition, ...] = Field((), max_length=10)
-    gain: Weight = Field(0.0, description="Red's value of success (Red actions only).")
-    cost: Weight = Field(0.0, description="Red's cost if Blue answers (Red actions only).")
+    gain: Weight = Field(0.0, description="Red's value of success (Red actions only).",
+                         json_schema_extra=lever(
+                             "?", "an act below the threshold may draw Red away from an "
+                                  "armed one, or toward the brink",
+                             inert_when=("blue_action", "red_unable"),
+                             where={"armed_act": "-"}))
+    cost: Weight = Field(0.0, description="Red's cost if Blue answers (Red actions only).",
+                         json_schema_extra=lever(
+                             "?", "a dearer act below the threshold may push Red toward "
+                                  "an armed one, or away from the brink",
+                             inert_when=("blue_action", "red_unable"),
+                             where={"armed_act": "+"}))
 
 
 class Menus(Frozen):
@@ -186,41 +207,90 @@ class Menus(Frozen):
 
 
 class DetectionTable(Frozen):
-    law: SearchLaw = "random"
-    attribution_p: Prob = Field(description="Chance a detected act is attributed to Red.")
+    law: SearchLaw = Field("random", json_schema_extra=lever(
+        "+", "exhaustive search finds more for the same effort",
+        order=("random", "exhaustive")))
+    attribution_p: Prob = Field(description="Chance a detected act is attributed to Red.",
+                                json_schema_extra=lever(
+                                    "?", "Red's cyber and space acts below the threshold "
+                                         "are named: deterred, they may divert Red to "
+                                         "others"))
     sorties_per_aircraft: SortieRates = Field(
-        description="Sorties each aircraft flies per day at each tempo.")
+        description="Sorties each aircraft flies per day at each tempo.",
+        json_schema_extra=lever({"low": "+", "normal": "+", "surge": "+"}, "more sorties",
+                                inert_when=("tempo_unused", "no_isr")))
 
 
 class SalvoTable(Frozen):
     """Damage per hit, in units of the target's staying power (hits a ship can take)."""
 
-    loss_per_hit: DamagePerHit
-    loss_per_hit_sd: DamageSpread
+    loss_per_hit: DamagePerHit = Field(json_schema_extra=lever(
+        "+", "Blue's hits sink more, which Red weighs", inert_when="no_blue_fire"))
+    loss_per_hit_sd: DamageSpread = Field(json_schema_extra=lever(
+        "?", "the spread of damage per hit", inert_when="no_blue_fire"))
 
 
 class C2Table(Frozen):
-    latency_sigma: Sigma = Field(description="Lognormal spread of latency draws.")
-    degraded_latency_factor: Factor
-    degraded_loss_add: Prob
-    command_latency_factor: CommandFactors
-    harden_recovery_factor: Factor = Field(description="Multiplies recovery time if hardened.")
+    latency_sigma: Sigma = Field(description="Lognormal spread of latency draws.",
+                                 json_schema_extra=lever(
+                                     "-", "the mean latency grows as exp(sigma^2 / 2)"))
+    degraded_latency_factor: Factor = Field(json_schema_extra=lever(
+        "-", "degraded links slower", inert_when="no_outage"))
+    degraded_loss_add: Prob = Field(json_schema_extra=lever(
+        "-", "degraded links lose more", inert_when="no_outage"))
+    command_latency_factor: CommandFactors = Field(json_schema_extra=lever(
+        {"separate": "-", "planned_joint_hq": "-", "joint_hq": "-", "joint_force_hq": "-"},
+        "it multiplies latency, consultation and recovery", inert_when="command_unused"))
+    harden_recovery_factor: Factor = Field(description="Multiplies recovery time if hardened.",
+                                           json_schema_extra=lever(
+                                               "-", "hardened links recover later",
+                                               inert_when="no_outage"))
 
 
 class CyberTable(Frozen):
-    hardened_success_factor: Prob
-    space_isr_penalty: Prob = Field(description="Share of ISR sorties lost while space degraded.")
+    hardened_success_factor: Prob = Field(json_schema_extra=lever(
+        "-", "cyber attacks on hardened links succeed more", inert_when="no_cyber"))
+    space_isr_penalty: Prob = Field(
+        description="Share of ISR sorties lost while space degraded.",
+        json_schema_extra=lever("-", "fewer sorties while space is down",
+                                inert_when="no_counterspace"))
 
 
 class LittoralTable(Frozen):
-    ready_share: ByReadiness = Field(description="Share of launchers ready to fire.")
+    ready_share: ByReadiness = Field(
+        description="Share of launchers ready to fire.",
+        json_schema_extra=lever({"garrison": "+", "alert": "+", "dispersed": "+"},
+                                "bigger salvos, which Red weighs",
+                                inert_when=("readiness_unused", "no_anti_ship_anywhere")))
     exposure: ByReadiness = Field(
-        description="Red's targeting effectiveness against batteries in each readiness state.")
+        description="Red's targeting effectiveness against batteries in each readiness state.",
+        json_schema_extra=lever({"garrison": "-", "alert": "-", "dispersed": "-"},
+                                "Red's strikes destroy more launchers",
+                                inert_when=("readiness_unused", "no_red_missiles")))
 
 
 class StrikeTable(Frozen):
-    range_nm: Reach = Field(description="Reach of a Red naval strike on batteries.")
-    p_hit: Prob = Field(description="Chance a Red strike missile hits a battery launcher.")
+    range_nm: Reach = Field(description="Reach of a Red naval strike on batteries.",
+                            json_schema_extra=lever("-", "more batteries within reach",
+                                                    inert_when="no_red_missiles"))
+    p_hit: Prob = Field(description="Chance a Red strike missile hits a battery launcher.",
+                        json_schema_extra=lever("-", "more launchers destroyed",
+                                                inert_when="no_red_missiles"))
+
+
+class SustainmentTable(Frozen):
+    """What maintenance in the region does to ISR aircraft (scenario: blue.sustainment)."""
+
+    maintenance_cancel_factor: Prob = Field(
+        0.5, json_schema_extra=lever("-", "more maintenance cancellations",
+                                     inert_when="no_regional_maintenance"),
+        description="Multiplies maintenance_cancel_p when aircraft are maintained in "
+                    "the region.")
+    unavailable_factor: Prob = Field(
+        0.5, json_schema_extra=lever("-", "fewer aircraft mission-capable",
+                                     inert_when="no_regional_maintenance"),
+        description="Multiplies the share of aircraft not mission-capable "
+                    "(1 - availability) when aircraft are maintained in the region.")
 
 
 class Adjudication(Frozen):
@@ -230,9 +300,19 @@ class Adjudication(Frozen):
     cyber: CyberTable
     littoral: LittoralTable
     strike: StrikeTable
+    sustainment: SustainmentTable = SustainmentTable()
     attributed_gain_share: Prob = Field(
+        json_schema_extra=lever(
+            "+", "only acts below the threshold gain (an armed act's gain cannot be "
+                 "denied): they compete better with an armed attack"),
         description="Share of an action's gain Red keeps when the act is attributed to it.")
+    holding_gain: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1000)] = Field(
+        0.5, json_schema_extra=lever("-", "holding a seized objective is worth more"),
+        description="Red's gain for each later turn it orders a seizure of an objective it "
+                         "already took (the seizure's own gain is earned once).")
     destructive_space_factor: Factor = Field(
+        json_schema_extra=lever("-", "space stays down longer after a destructive attack",
+                                inert_when="no_counterspace"),
         description="How much longer a destructive counterspace attack lasts than jamming.")
 
 
@@ -246,32 +326,42 @@ class DoctrineRule(Frozen):
 
 
 class RedWeights(Frozen):
-    gain: Weight
-    cost: Weight
-    escalation_risk: Weight
-    credibility: Weight
+    gain: Weight = Field(json_schema_extra=lever("-", "Red values its gains more"))
+    cost: Weight = Field(json_schema_extra=lever("+", "Red fears Blue's answer more"))
+    escalation_risk: Weight = Field(json_schema_extra=lever(
+        "+", "Red weighs the firebreaks it crosses more"))
+    credibility: Weight = Field(json_schema_extra=lever(
+        "-", "Blue's answer to an armed act outside the treaty's domains is divided by "
+             "1 + credibility", inert_when="treaty_covers_all"))
 
 
 class Observation(Frozen):
     """How Red reads Blue's resolve from one turn: a base plus what it saw Blue do."""
 
-    base: Prob
-    exercise: Prob
-    signal: Prob
-    authority: Prob
-    detection: Prob
+    base: Prob = Field(json_schema_extra=lever("+", "Red reads more resolve every turn"))
+    exercise: Prob = Field(json_schema_extra=lever(
+        "+", "Red reads more resolve from an exercise", inert_when="no_exercises"))
+    signal: Prob = Field(json_schema_extra=lever(
+        "+", "Red reads more resolve from a statement"))
+    authority: Prob = Field(json_schema_extra=lever(
+        "+", "Red reads more resolve from announced authority", inert_when="no_regiment"))
+    detection: Prob = Field(json_schema_extra=lever(
+        "+", "Red reads more resolve from being watched", inert_when="no_isr"))
 
 
 class RedModel(Frozen):
     """Red's expected-utility, quantal-response choice (rationality = softmax sharpness)."""
 
-    rationality: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=50)]
-    belief_rate: Prob = Field(description="How fast Red's beliefs move toward what it observes.")
-    prior_isr_coverage: Prob
-    prior_resolve: Prob
+    rationality: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=50)] = Field(
+        json_schema_extra=lever("?", "sharper choices: the sign depends on what is best"))
+    belief_rate: Prob = Field(description="How fast Red's beliefs move toward what it observes.",
+                              json_schema_extra=lever(
+                                  "?", "the sign depends on what Red observes"))
     weights: RedWeights
     resolve_seen: Observation
-    patience: Hours = Field(72.0, description="Response delay at which Blue's answer loses half "
+    patience: Hours = Field(72.0, json_schema_extra=lever(
+        "+", "a slow answer still deters"),
+                            description="Response delay at which Blue's answer loses half "
                                               "its deterrent value.")
 
 
@@ -279,14 +369,16 @@ class Ending(Frozen):
     """When an exercise stops before its last turn."""
 
     turns_after_armed_attack: Annotated[int, Field(strict=True, ge=0, le=50)] = Field(
-        2, description="Turns played after Red crosses the armed-attack threshold."
+        2, json_schema_extra=lever("+", "Red expects the losses of a longer conflict"),
+        description="Turns played after Red crosses the armed-attack threshold."
     )
 
 
 class Rules(Frozen):
     """A complete rule set, validated including every reference between its parts."""
 
-    format: Literal["wargame-rules/1"]
+    format: Literal["wargame-rules/1"] = Field(json_schema_extra=lever(
+        "?", "the format tag", inert_when="structural"))
     name: Id
     description: Text
     ladder: Ladder
@@ -305,6 +397,12 @@ class Rules(Frozen):
 
     def rung_level(self, rung_id: str) -> int:
         return self.ladder.level(rung_id)
+
+
+def with_values(r: Rules, values: Mapping[str, object]) -> Rules:
+    """A copy of a rule set with values set at dotted paths (``red_model.rationality``),
+    re-validated; KeyError names a path that does not exist."""
+    return Rules.model_validate(set_values(r.model_dump(mode="json"), values))
 
 
 @lru_cache(maxsize=1024)

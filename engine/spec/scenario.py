@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pydantic_core import ErrorDetails
 
 from engine.errors import Problem, ReferenceProblems, ScenarioError
+from engine.spec.levers import describe_levers, lever
 from engine.spec.types import (
     Claim,
     Command,
@@ -42,7 +43,7 @@ MAX_DISTANCE_NM = 25_000.0  # farther than halfway round the Earth
 MAX_AREA_NM2 = 100_000_000.0
 MAX_SPEED_KTS = 2_000.0
 MAX_SORTIES_PER_DAY = 6.0  # the rules' sorties_per_aircraft cap (rules.py), used by the budget
-MAX_WORK = 1_000_000  # the run-size budget (see run_size)
+MAX_WORK = 1_500_000  # the run-size budget (see run_size)
 
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,47}$")]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -73,7 +74,8 @@ class Frozen(BaseModel):
 
     # Numbers, flags and probabilities are strict field by field (no "3" for 3, no true for 1);
     # whole-model strictness would also refuse YAML lists where the model keeps tuples.
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # json_schema_extra: each field's lever declaration joins its published description
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=describe_levers)
 
 
 class Meta(Frozen):
@@ -99,9 +101,14 @@ class Zone(Frozen):
     """A named region of the abstract theater; area drives random-search detection."""
 
     name: Text
-    area_nm2: Area
-    kind: ZoneKind = "sea"
-    claimed_by: Claim = "none"
+    area_nm2: Area = Field(json_schema_extra=lever(
+        "-", "a larger zone dilutes search (Koopman: W v t / A)",
+        inert_when="zone_not_searched"))
+    kind: ZoneKind = Field("sea", json_schema_extra=lever("?", "a map label",
+                                                          inert_when="structural"))
+    claimed_by: Claim = Field("none", json_schema_extra=lever(
+        "?", "a Red arrival in a Blue-claimed or disputed zone is an incursion",
+        inert_when="zone_not_objective"))
 
 
 class Base(Frozen):
@@ -115,7 +122,10 @@ class Theater(Frozen):
     """Zones, symmetric distances between them (nautical miles) and bases."""
 
     zones: dict[Id, Zone] = Field(min_length=2, max_length=50)
-    distances: tuple[tuple[Id, Id, Distance], ...] = Field(min_length=1, max_length=1225)
+    distances: tuple[tuple[Id, Id, Distance], ...] = Field(
+        min_length=1, max_length=1225, json_schema_extra=lever(
+            "?", "transit times, and what lies within a firing site's reach",
+            inert_when=("distance_unused", "spare_site_distance")))
     bases: dict[Id, Base] = Field({}, max_length=50)
 
 
@@ -145,15 +155,24 @@ class IsrDetachment(Frozen):
     name: Text
     base: Id
     report_node: Id = Field(description="C2 node that receives this detachment's track reports.")
-    aircraft: CountOrZero = Field(le=100)
-    availability: Prob = Field(description="Chance an aircraft is mission-capable for a sortie.")
-    endurance_h: Hours
-    transit_kts: Speed
-    search_kts: Speed
-    sweep_width_nm: Width
-    turnaround_h: HoursOrZero
-    weather_cancel_p: Prob
-    maintenance_cancel_p: Prob
+    aircraft: CountOrZero = Field(le=100, json_schema_extra=lever("+", "more sorties"))
+    availability: Prob = Field(description="Chance an aircraft is mission-capable for a sortie.",
+                               json_schema_extra=lever("+", "more sorties",
+                                                       inert_when="no_aircraft"))
+    endurance_h: Hours = Field(json_schema_extra=lever("+", "more hours on station",
+                                                       inert_when="no_aircraft"))
+    transit_kts: Speed = Field(json_schema_extra=lever(
+        "+", "less of the endurance spent in transit", inert_when="no_aircraft"))
+    search_kts: Speed = Field(json_schema_extra=lever("+", "search hazard W v / A",
+                                                      inert_when="no_aircraft"))
+    sweep_width_nm: Width = Field(json_schema_extra=lever("+", "search hazard W v / A",
+                                                          inert_when="no_aircraft"))
+    turnaround_h: HoursOrZero = Field(json_schema_extra=lever(
+        "-", "fewer sorties a day", inert_when="no_aircraft"))
+    weather_cancel_p: Prob = Field(json_schema_extra=lever("-", "fewer sorties fly",
+                                                           inert_when="no_aircraft"))
+    maintenance_cancel_p: Prob = Field(json_schema_extra=lever("-", "fewer sorties fly",
+                                                               inert_when="no_aircraft"))
     zones: tuple[Id, ...] = Field(min_length=1, max_length=50,
                                   description="Zones it may be tasked to search.")
 
@@ -162,8 +181,10 @@ class Battery(Frozen):
     """A firing unit at an island site, able to displace between the regiment's sites."""
 
     site: Id
-    launchers: CountOrZero = Field(le=100)
-    magazine: CountOrZero = Field(le=10_000)
+    launchers: CountOrZero = Field(le=100, json_schema_extra=lever(
+        "+", "bigger salvos, so Red expects heavier losses"))
+    magazine: CountOrZero = Field(le=10_000, json_schema_extra=lever(
+        "+", "more salvos before it runs dry", inert_when="no_anti_ship"))
 
 
 class LittoralRegiment(Frozen):
@@ -171,17 +192,29 @@ class LittoralRegiment(Frozen):
 
     name: Text
     hq_node: Id
-    anti_ship: Flag
+    anti_ship: Flag = Field(json_schema_extra=lever(
+        "+", "its batteries can sink Red's navy, which Red weighs", inert_when="unarmed"))
     sites: tuple[Id, ...] = Field(min_length=1, max_length=50, description="Zones it may occupy.")
     batteries: dict[Id, Battery] = Field(min_length=1, max_length=20)
-    missiles_per_launcher: CountOrZero = Field(le=20)
-    p_hit: Prob
-    range_nm: Reach
-    sensor_sweep_nm: WidthOrZero = Field(description="Organic sensor sweep width; 0 for none.")
-    sensor_kts: SpeedOrZero = 0.0
-    displace_h: Hours
-    readiness: Readiness = "garrison"
-    track_max_age_h: Hours = 6.0
+    missiles_per_launcher: CountOrZero = Field(le=20, json_schema_extra=lever(
+        "+", "bigger salvos", inert_when="no_anti_ship"))
+    p_hit: Prob = Field(json_schema_extra=lever("+", "more hits per salvo",
+                                                inert_when="no_anti_ship"))
+    range_nm: Reach = Field(json_schema_extra=lever(
+        "+", "more sites within reach of Red's objective, and of its sensors",
+        inert_when="no_anti_ship_nor_sensor"))
+    sensor_sweep_nm: WidthOrZero = Field(
+        description="Organic sensor sweep width; 0 for none.",
+        json_schema_extra=lever("+", "search hazard W v / A", inert_when="no_sensor"))
+    sensor_kts: SpeedOrZero = Field(0.0, json_schema_extra=lever(
+        "+", "search hazard W v / A", inert_when="no_sensor"))
+    displace_h: Hours = Field(json_schema_extra=lever(
+        "-", "a battery fires again only once it has moved", inert_when="never_moves"))
+    readiness: Readiness = Field("garrison", json_schema_extra=lever(
+        "+", "more launchers ready, then fewer exposed",
+        order=("garrison", "alert", "dispersed")))
+    track_max_age_h: Hours = Field(6.0, json_schema_extra=lever(
+        "+", "older tracks still cue a salvo", inert_when="no_anti_ship"))
 
 
 class Node(Frozen):
@@ -189,7 +222,10 @@ class Node(Frozen):
 
     name: Text
     nation: Text
-    recovery_h: Hours = Field(description="Time to recover from a cyber attack.")
+    recovery_h: Hours = Field(description="Time to recover from a cyber attack.",
+                              json_schema_extra=lever(
+                                  "-", "its links stay down longer",
+                                  inert_when="node_never_degraded"))
 
 
 class Link(Frozen):
@@ -198,11 +234,20 @@ class Link(Frozen):
     a: Id
     b: Id
     latency_h: Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0,
-                                      le=MAX_TURN_HOURS)]
-    loss_p: Prob
-    capacity: Count = Field(le=1000, description="Messages in transit at once.")
-    via_space: Flag = False
-    hardened: Flag = False
+                                      le=MAX_TURN_HOURS)] = Field(
+        json_schema_extra=lever("-", "reports and orders arrive later",
+                                inert_when="link_unused"))
+    loss_p: Prob = Field(json_schema_extra=lever("-", "more reports and orders lost",
+                                                 inert_when="link_unused"))
+    capacity: Count = Field(le=1000, description="Messages in transit at once.",
+                            json_schema_extra=lever("+", "fewer messages wait",
+                                                    inert_when="link_unused"))
+    via_space: Flag = Field(False, json_schema_extra=lever(
+        "-", "counterspace attacks degrade it",
+        inert_when=("link_unused", "no_counterspace")))
+    hardened: Flag = Field(False, json_schema_extra=lever(
+        "+", "cyber attacks on it succeed less and it recovers sooner",
+        inert_when=("link_unused", "not_attacked")))
 
 
 class C2(Frozen):
@@ -210,48 +255,126 @@ class C2(Frozen):
 
     nodes: dict[Id, Node] = Field(min_length=1, max_length=50)
     links: dict[Id, Link] = Field({}, max_length=200)
-    command: Command
-    consultation_h: Hours = Field(description="Alliance consultation before escalation.")
+    command: Command = Field(json_schema_extra=lever(
+        "+", "a more joint command shortens latency, consultation and recovery",
+        order=("separate", "planned_joint_hq", "joint_hq", "joint_force_hq")))
+    consultation_h: Hours = Field(description="Alliance consultation before escalation.",
+                                  json_schema_extra=lever("-", "a slower answer"))
     authority_node: Id = Field(description="Node that grants engagement authority.")
-    intel_sharing: Prob = Field(description="Share of partner detections fused into Blue tracks.")
-    exercises_per_turn: CountOrZero = Field(0, le=20)
+    intel_sharing: Prob = Field(
+        description="Share of partner detections fused into Blue tracks.",
+        json_schema_extra=lever("+", "more reports reach the shooters across nations",
+                                inert_when="one_nation"))
+    exercises_per_turn: CountOrZero = Field(0, le=20, json_schema_extra=lever(
+        "+", "exercises show Red the alliance's resolve"))
+
+
+class PartnerIsr(Frozen):
+    """A regional partner's surveillance (e.g. Australia, the Republic of Korea, India): search
+    effort over some zones each turn, its detections passed to the alliance with ``share_p``."""
+
+    name: Text
+    nation: Text
+    report_node: Id = Field(description="Alliance C2 node that receives the partner's reports.")
+    zones: tuple[Id, ...] = Field(min_length=1, max_length=50,
+                                  description="Zones the partner watches.")
+    sweep_width_nm: Width = Field(json_schema_extra=lever("+", "search hazard W v / A",
+                                                          inert_when="partner_idle"))
+    search_kts: Speed = Field(json_schema_extra=lever("+", "search hazard W v / A",
+                                                      inert_when="partner_idle"))
+    hours_per_turn: HoursOrZero = Field(json_schema_extra=lever("+", "more search"),
+                                        description="Search hours per zone each turn, spread "
+                                                    "over the turn; 0 for none.")
+    share_p: Prob = Field(description="Chance a partner detection is passed to the alliance.",
+                          json_schema_extra=lever("+", "more detections reach Blue",
+                                                  inert_when="partner_idle"))
+
+
+class CounterstrikeUnit(Frozen):
+    """Long-range strike missiles (Japan's counterstrike capability): a national decision under
+    self-defence, so once Blue knows of an armed attack (no Article V needed) the unit fires one
+    salvo a turn at a Red group its node holds a fresh track on, within range of its site."""
+
+    name: Text
+    site: Id = Field(description="Zone the unit fires from.")
+    node: Id = Field(description="C2 node that orders the strike; it receives every track "
+                                 "report, and its tracks are the unit's targets.")
+    launchers: CountOrZero = Field(le=100, json_schema_extra=lever(
+        "+", "bigger salvos, so Red expects heavier losses"))
+    missiles_per_launcher: CountOrZero = Field(le=20, json_schema_extra=lever(
+        "+", "bigger salvos", inert_when="no_counterstrike"))
+    magazine: CountOrZero = Field(le=10_000, json_schema_extra=lever(
+        "+", "more salvos", inert_when="no_counterstrike"))
+    p_hit: Prob = Field(json_schema_extra=lever("+", "more hits per salvo",
+                                                inert_when="no_counterstrike"))
+    range_nm: Reach = Field(json_schema_extra=lever(
+        "+", "Red's forces within reach", inert_when="no_counterstrike"))
+
+
+class Sustainment(Frozen):
+    """Sustainment in the region (2024: missile co-production and maintenance of US assets)."""
+
+    missile_resupply_per_turn: CountOrZero = Field(
+        0, le=100, json_schema_extra=lever("+", "fuller magazines",
+                                           inert_when="no_anti_ship"),
+        description="Missiles delivered to each anti-ship battery each turn, up to "
+                               "its starting magazine (co-production).")
+    regional_maintenance: Flag = Field(
+        False, json_schema_extra=lever("+", "more sorties", inert_when="no_isr"),
+        description="ISR aircraft are maintained in the region: more are mission-capable "
+                    "and fewer sorties are cancelled for maintenance (rules: "
+                    "adjudication.sustainment).")
 
 
 class BlueForces(Frozen):
     isr: dict[Id, IsrDetachment] = Field({}, max_length=10)
     littoral: dict[Id, LittoralRegiment] = Field({}, max_length=10)
     c2: C2
+    partners: dict[Id, PartnerIsr] = Field({}, max_length=10)
+    counterstrike: dict[Id, CounterstrikeUnit] = Field({}, max_length=10)
+    sustainment: Sustainment = Sustainment()
 
 
 class RedGroup(Frozen):
     """A Red surface group: coast guard, maritime militia or navy."""
 
     name: Text
-    kind: GroupKind
+    kind: GroupKind = Field(json_schema_extra=lever(
+        "?", "which of Red's acts send the group (rules: adversary.MOVERS)"))
     home: Id
-    ships: Count = Field(le=1000)
-    speed_kts: Speed
-    missiles_per_ship: CountOrZero = Field(0, le=100)
-    interceptors_per_ship: CountOrZero = Field(0, le=100)
-    p_intercept: Prob = 0.0
+    ships: Count = Field(le=1000, json_schema_extra=lever(
+        "-", "a bigger navy loses a smaller share to Blue's salvos",
+        inert_when="not_navy"))
+    speed_kts: Speed = Field(json_schema_extra=lever(
+        "?", "it arrives sooner: less time to be seen on the way, sooner at the goal"))
+    missiles_per_ship: CountOrZero = Field(0, le=100, json_schema_extra=lever(
+        "-", "Red's strikes on the batteries", inert_when="not_navy"))
+    interceptors_per_ship: CountOrZero = Field(0, le=100, json_schema_extra=lever(
+        "-", "fewer of Blue's missiles get through", inert_when="not_fired_at"))
+    p_intercept: Prob = Field(0.0, json_schema_extra=lever(
+        "-", "fewer of Blue's missiles get through", inert_when="not_fired_at"))
     staying_power: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0.01,
-                                          le=100)] = 1.0
+                                          le=100)] = Field(1.0, json_schema_extra=lever(
+        "-", "each hit sinks less of a ship", inert_when="not_fired_at"))
 
 
 class CyberUnit(Frozen):
     """A Red cyber unit that degrades C2 links or nodes for a time."""
 
     name: Text
-    p_success: Prob
-    effect_h: Hours
+    p_success: Prob = Field(json_schema_extra=lever("-", "more of Blue's links go down",
+                                                    inert_when="no_cyber"))
+    effect_h: Hours = Field(json_schema_extra=lever("-", "links stay down longer",
+                                                    inert_when="no_cyber"))
 
 
 class CounterspaceUnit(Frozen):
     """A Red counterspace unit that degrades space-dependent links and ISR."""
 
     name: Text
-    p_success: Prob
-    effect_h: Hours
+    p_success: Prob = Field(json_schema_extra=lever(
+        "-", "space links and ISR sorties lost more often"))
+    effect_h: Hours = Field(json_schema_extra=lever("-", "space stays down longer"))
 
 
 class RedForces(Frozen):
@@ -264,33 +387,42 @@ class RedForces(Frozen):
 class Treaty(Frozen):
     """Which domains of armed attack can trigger the alliance's mutual-defence article."""
 
-    article5_domains: tuple[TreatyDomain, ...] = Field(min_length=1, max_length=3)
+    article5_domains: tuple[TreatyDomain, ...] = Field(
+        min_length=1, max_length=3, json_schema_extra=lever(
+            "+", "an armed attack in a covered domain is answered by the alliance"))
 
 
 class Turns(Frozen):
-    count: TurnNumber
-    hours: Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=MAX_TURN_HOURS)]
+    count: TurnNumber = Field(json_schema_extra=lever(
+        "-", "more turns, more chances for Red to cross the threshold"))
+    hours: Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0,
+                                  le=MAX_TURN_HOURS)] = Field(
+        json_schema_extra=lever("?", "how much happens between two of Red's choices"))
 
 
 class Inject(Frozen):
     """A scripted umpire event: an action forced on a side at a turn, with its parameters."""
 
-    turn: TurnNumber
-    side: Side
+    turn: TurnNumber = Field(json_schema_extra=lever("?", "when the scripted act happens"))
+    side: Side = Field(json_schema_extra=lever(
+        "?", "only the menu its action is found in", inert_when="structural"))
     action: Id
     params: dict[Id, ParamValue] = Field({}, max_length=10)
     note: Text
 
 
 class Controllers(Frozen):
-    blue: ControllerKind = "doctrine"
-    red: ControllerKind = "doctrine"
+    blue: ControllerKind = Field("doctrine", json_schema_extra=lever(
+        "?", "who plays in `wargame play`; runs use doctrine", inert_when="structural"))
+    red: ControllerKind = Field("doctrine", json_schema_extra=lever(
+        "?", "who plays in `wargame play`; runs use doctrine", inert_when="structural"))
 
 
 class Scenario(Frozen):
     """A whole force-posture scenario, validated including every cross-reference."""
 
-    format: Literal["wargame-scenario/1"]
+    format: Literal["wargame-scenario/1"] = Field(json_schema_extra=lever(
+        "?", "the format tag", inert_when="structural"))
     rules: Id = Field("standard", description="Name of the built-in rule set it is written for.")
     meta: Meta
     theater: Theater
@@ -365,6 +497,13 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
         if link.a == link.b:
             out.append((f"blue.c2.links.{k}.b", "a link must join two different nodes"))
     need("blue.c2.authority_node", s.blue.c2.authority_node, nodes, "C2 node")
+    for k, p in s.blue.partners.items():
+        need(f"blue.partners.{k}.report_node", p.report_node, nodes, "C2 node")
+        for i, z in enumerate(p.zones):
+            need(f"blue.partners.{k}.zones.{i}", z, zones, "zone")
+    for k, u in s.blue.counterstrike.items():
+        need(f"blue.counterstrike.{k}.site", u.site, zones, "zone")
+        need(f"blue.counterstrike.{k}.node", u.node, nodes, "C2 node")
     for k, g in s.red.groups.items():
         need(f"red.groups.{k}.home", g.home, zones, "zone")
     need("red.objective", s.red.objective, zones, "zone")
@@ -400,11 +539,13 @@ def run_size(s: Scenario) -> dict[str, int]:
     """An upper bound on the work of one run, term by term (docs/authoring.md explains it):
 
     sorties: every aircraft flying the rules' highest sortie rate every day of the exercise;
-    search_draws: each sortie, and each battery's organic sensor each turn, draws once per Red
-    group; message_hops: every draw a detection whose track report crosses the longest possible
-    route (nodes - 1 links) to every destination (the authority node and each regiment's HQ);
-    engagement_checks: each detection's report may make every regiment look over every battery;
-    missiles: every missile in an anti-ship magazine fired in a salvo of its own.
+    search_draws: each sortie, each battery's organic sensor each turn and each partner's
+    search of each of its zones each turn, draws once per Red group; message_hops: every draw a
+    detection whose track report crosses the longest possible route (nodes - 1 links) to every
+    destination (the authority node, each regiment's HQ and each counterstrike unit's node);
+    engagement_checks: each detection's report may make every regiment look over every battery
+    and every counterstrike unit look for a target; missiles: every missile in an anti-ship or
+    counterstrike magazine, and every one co-production delivers, fired in a salvo of its own.
     """
     days = s.turns.count * s.turns.hours / 24
     aircraft = sum(d.aircraft for d in s.blue.isr.values())
@@ -412,16 +553,22 @@ def run_size(s: Scenario) -> dict[str, int]:
     sensors = sum(len(r.batteries) for r in regiments
                   if r.sensor_sweep_nm > 0 and r.sensor_kts > 0)
     batteries = sum(len(r.batteries) for r in regiments)
-    missiles = sum(b.magazine for r in regiments if r.anti_ship for b in r.batteries.values())
+    shooting = [b for r in regiments if r.anti_ship for b in r.batteries.values()]
+    strikers = s.blue.counterstrike.values()
+    missiles = (sum(b.magazine for b in shooting) + sum(u.magazine for u in strikers)
+                + len(shooting) * s.blue.sustainment.missile_resupply_per_turn * s.turns.count)
+    partner_zones = sum(len(set(p.zones)) for p in s.blue.partners.values())
     groups = len(s.red.groups)
     c2 = s.blue.c2
-    destinations = len({c2.authority_node} | {r.hq_node for r in regiments})
+    destinations = len({c2.authority_node} | {r.hq_node for r in regiments}
+                       | {u.node for u in strikers})
     hops = max(1, min(len(c2.nodes) - 1, len(c2.links)))
     sorties = math.ceil(aircraft * MAX_SORTIES_PER_DAY * days)
-    draws = (sorties + sensors * s.turns.count) * groups
+    draws = (sorties + (sensors + partner_zones) * s.turns.count) * groups
     size = {"sorties": sorties, "search_draws": draws,
             "message_hops": draws * destinations * hops,
-            "engagement_checks": draws * len(regiments) * batteries, "missiles": missiles}
+            "engagement_checks": draws * (len(regiments) * batteries + len(strikers)),
+            "missiles": missiles}
     size["total"] = (4 * sorties + draws + size["message_hops"] + size["engagement_checks"]
                      + 2 * missiles)
     return size
@@ -448,7 +595,12 @@ def _connectivity_problems(s: Scenario) -> list[tuple[str, str]]:
 def with_values(s: Scenario, values: dict[str, object]) -> Scenario:
     """A copy of a scenario with values set at dotted paths (``blue.isr.mq9.aircraft``),
     re-validated; KeyError names a path that does not exist."""
-    data = s.model_dump(mode="json")
+    return Scenario.model_validate(set_values(s.model_dump(mode="json"), values))
+
+
+def set_values(data: dict[str, object], values: Mapping[str, object]) -> dict[str, object]:
+    """Set values at dotted paths of a model's JSON data, in place (and return it); KeyError
+    names a path that does not exist."""
     for path, value in values.items():
         node: object = data
         parts = path.split(".")
@@ -456,12 +608,15 @@ def with_values(s: Scenario, values: dict[str, object]) -> Scenario:
             node = _child(node, part, path)
         last = parts[-1]
         if isinstance(node, list):
+            if not (last.isdigit() and int(last) < len(node)):
+                raise KeyError(f"index '{last}' out of range at '{path}' (the list has "
+                               f"{len(node)} items)")
             node[int(last)] = value
         elif isinstance(node, dict) and last in node:
             node[last] = value
         else:
             raise KeyError(f"no field '{last}' at '{path}'")
-    return Scenario.model_validate(data)
+    return data
 
 
 def _child(node: object, part: str, path: str) -> object:

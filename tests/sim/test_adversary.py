@@ -214,17 +214,26 @@ def test_a_hardened_link_halves_the_cyber_attacks_chance():
     assert attack["data"]["hardened"] is True and attack["data"]["p_success"] == 0.3
 
 
-def test_without_a_target_cyber_strikes_the_link_most_routes_use():
-    w, sink = _session()
+def test_without_a_target_cyber_strikes_the_link_carrying_most_vital_traffic():
+    w, sink = _session()  # alliance-2024
     effects.apply(w, w.rules.actions.red["cyber_disrupt"], {})
     w.env.run(until=w.hours)
-    use: dict[str, int] = {}
-    for path in w.c2.routes.values():
-        for lid in path:
-            use[lid] = use.get(lid, 0) + 1
-    top = max(use.values())
-    expected = min(lid for lid, n in use.items() if n == top)
-    assert _of(sink, "red.cyber.attack")[0]["data"]["link"] == expected
+    # track reports from isr_ops (MQ-9s) and japan_hq (MPA, partners) to usfj (the authority)
+    # and mlr_hq, and authority requests and grants between mlr_hq and usfj: usfj-mlr carries
+    # four of them, more than any other link
+    [attack] = _of(sink, "red.cyber.attack")
+    assert attack["data"]["link"] == "usfj-mlr"
+    assert attack["data"]["hardened"] is True  # so 2024's hardening matters
+
+
+def test_cyber_strikes_the_unhardened_link_in_2023():
+    game = engine.Game.load("alliance-2023")
+    sink = ListSink()
+    w = game.start(seed=0, sink=sink).w
+    effects.apply(w, w.rules.actions.red["cyber_disrupt"], {})
+    w.env.run(until=w.hours)
+    [attack] = _of(sink, "red.cyber.attack")
+    assert attack["data"]["hardened"] is False
 
 
 @pytest.mark.parametrize(("aid", "destructive"), [("jam_space", False), ("space_attack", True)])

@@ -20,6 +20,7 @@ SPEC = sorted((ENGINE / "spec").rglob("*.py"))
 OWNERS = {
     "isr": "sim/forces/isr.py", "c2": "sim/forces/c2.py", "littoral": "sim/forces/littoral.py",
     "red": "sim/forces/adversary.py", "ladder": "sim/escalation.py", "mind": "sim/beliefs.py",
+    "counterstrike": "sim/forces/counterstrike.py",
 }
 MUTATORS = {"append", "add", "pop", "remove", "setdefault", "clear", "update", "extend",
             "popleft", "discard", "insert"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import engine
-from engine.sim import beliefs, effects
+from engine.sim import beliefs, effects, estimates
 from engine.sim.state import ListSink
 from engine.spec.rules import Rules
 from engine.spec.scenario import with_values
@@ -27,45 +27,23 @@ def _after(w, **tally):
     return w.mind.isr, w.mind.resolve
 
 
-def test_nominal_coverage_worked_by_hand_for_the_baseline():
-    game = engine.Game.load("baseline-2022")
-    # two MPAs at Naha (okinawa), 230 nm from the disputed islands at 350 kts, 10 h
-    # endurance, flying 1 sortie a day, split over two zones
-    flown = 2 * 0.7 * (1 - 0.1) * (1 - 0.1) * 1.0 * (24 / 24)
-    on_station = 10 - 2 * 230 / 350
-    expected = flown * on_station / 2 / 24
-    got = beliefs.nominal_isr_coverage(game.scenario, game.rules)
-    assert got == pytest.approx(expected)
-    assert 0.2 < got < 0.21
-
-
-def test_nominal_coverage_counts_only_detachments_covering_the_objective():
-    game = engine.Game.load("alliance-2024")
-    away = with_values(game.scenario, {"blue.isr.mq9.zones": ["ecs_north"],
-                                       "blue.isr.mpa.zones": ["ecs_central"]})
-    assert beliefs.nominal_isr_coverage(away, game.rules) == 0.0
-    only_mpa = with_values(game.scenario, {"blue.isr.mq9.zones": ["ecs_north"]})
-    assert 0 < beliefs.nominal_isr_coverage(only_mpa, game.rules) < beliefs.nominal_isr_coverage(
-        game.scenario, game.rules)
-
-
-def test_nominal_coverage_grows_with_aircraft_and_is_capped_at_one():
-    game = engine.Game.load("baseline-2022")
-    few = beliefs.nominal_isr_coverage(game.scenario, game.rules)
-    more = with_values(game.scenario, {"blue.isr.mpa.aircraft": 4})
-    assert beliefs.nominal_isr_coverage(more, game.rules) == pytest.approx(2 * few)
-    many = with_values(game.scenario, {"blue.isr.mpa.aircraft": 40})
-    assert beliefs.nominal_isr_coverage(many, game.rules) == 1.0
-
-
-def test_red_starts_halfway_between_its_prior_and_the_posture():
+def test_red_starts_from_what_the_declared_posture_implies():
     w = _world("baseline-2022")
-    model = w.rules.red_model
-    nominal = beliefs.nominal_isr_coverage(w.scenario, w.rules)
-    assert w.mind.isr == pytest.approx((model.prior_isr_coverage + nominal) / 2)
-    assert w.mind.resolve == model.prior_resolve
+    assert w.mind.isr == pytest.approx(
+        estimates.posture_coverage(w.scenario, w.rules, w.scenario.red.objective))
+    assert w.mind.resolve == pytest.approx(beliefs.posture_resolve(w.scenario, w.rules))
     assert w.mind.seen_readiness == {"mlr12": "garrison"}
     assert w.mind.known_outages == {} and w.mind.authority_seen is False
+
+
+def test_posture_resolve_counts_exercises_and_isr_over_the_objective():
+    s, r = _world("alliance-2024").scenario, engine.Game.load("alliance-2024").rules
+    seen = r.red_model.resolve_seen
+    assert beliefs.posture_resolve(s, r) == pytest.approx(seen.base + seen.exercise
+                                                          + seen.detection)
+    quiet = with_values(s, {"blue.c2.exercises_per_turn": 0, "blue.isr.mq9.zones": ["ecs_north"],
+                            "blue.isr.mpa.zones": ["ecs_central"], "blue.partners": {}})
+    assert beliefs.posture_resolve(quiet, r) == pytest.approx(seen.base)
 
 
 def test_a_quiet_turn_moves_resolve_toward_the_base():
@@ -118,18 +96,22 @@ def test_announced_authority_is_remembered():
     assert w.mind.authority_seen, "an announcement is not forgotten the next turn"
 
 
-def test_isr_over_the_objective_raises_the_isr_belief():
+def test_the_search_effort_red_sees_over_its_objective_moves_its_coverage_belief():
     quiet = _world()
     start = quiet.mind.isr
-    low = _after(quiet)[0]
-    assert low == pytest.approx(start * (1 - quiet.rules.red_model.belief_rate))
+    rate = quiet.rules.red_model.belief_rate
+    assert _after(quiet)[0] == pytest.approx(start * (1 - rate))
     w = _world()
-    full = _after(w, isr_station_objective_h=w.hours)[0]
-    assert full == pytest.approx(start + w.rules.red_model.belief_rate * (1 - start))
-    assert w.mind.isr_seen_h == w.hours
-    over = _world()
-    capped = _after(over, isr_station_objective_h=5 * over.hours)[0]
-    assert capped == pytest.approx(full), "more hours than the turn count as full coverage"
+    w.isr.objective_effort[w.turn] = 10.0
+    assert _after(w)[0] == pytest.approx(start + rate * (10.0 - start))
+
+
+def test_a_search_is_credited_to_each_turn_by_the_hours_it_covers():
+    w = _world()
+    from engine.sim.forces import isr
+    isr._credit_effort(w, 0.5, 20.0, 10.0)  # 4 h of turn 1, 6 h of turn 2
+    assert isr.effort_over_objective(w, 1) == pytest.approx(2.0)
+    assert isr.effort_over_objective(w, 2) == pytest.approx(3.0)
 
 
 def test_isr_seen_elsewhere_does_not_count_as_coverage_of_the_objective():

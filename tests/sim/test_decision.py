@@ -15,6 +15,7 @@ from engine.sim.decision import (
     condition_holds,
     quantal_choice,
     update_belief,
+    update_estimate,
     utility,
 )
 
@@ -22,9 +23,10 @@ RULES = load_rules("standard")
 MODEL = RULES.red_model
 RED = RULES.actions.red
 THRESHOLD = RULES.ladder.level(RULES.ladder.armed_attack_threshold)
-EST = RedEstimate(isr_coverage=0.4, resolve=0.5, attribution_p=0.9, response_delay_h=24.0,
+EST = RedEstimate(p_seen=0.4, resolve=0.5, attribution_p=0.9, response_delay_h=24.0,
                   patience_h=24.0, covered_domains=("land_sea_air", "cyber"),
-                  expected_loss_share=0.25, rung_level=0, threshold_level=THRESHOLD)
+                  naval_loss_share=0.25, punish_share=0.1, gain_share=0.25, holding_gain=0.5,
+                  seized=False, red_rung="routine", threshold_level=THRESHOLD)
 
 
 def _u(aid: str, est: RedEstimate = EST, climb: float = 0.0, model=MODEL):
@@ -40,15 +42,24 @@ def test_the_utility_of_a_gray_zone_act_term_by_term():
     assert got["p_answer"] == pytest.approx(0.5 * speed)
     q = 0.4 * 0.5 * speed
     assert got["q"] == pytest.approx(q)
-    assert got["eu"] == pytest.approx(w.gain * 0.3 * (1 - q) - w.cost * 0.1 * q)
-    assert got["climb"] == 0.0
+    kept = 0.3 * (1 - 0.4 * (1 - 0.25))  # attributed, Red keeps a quarter (as adjudicated)
+    assert got["gain"] == pytest.approx(kept)
+    assert got["eu"] == pytest.approx(w.gain * kept - w.cost * 0.1 * q)
+    assert got["climb"] == 0.0 and got["loss"] == 0.0
 
 
-def test_cyber_and_space_acts_are_found_by_attribution_not_by_isr():
+def test_cyber_and_space_acts_are_found_by_attribution_and_armed_acts_always():
     assert _u("cyber_disrupt")["p_detect"] == 0.9
     assert _u("jam_space")["p_detect"] == 0.9
     assert _u("incursion")["p_detect"] == 0.4
-    assert _u("seize")["p_detect"] == 0.4
+    assert _u("seize")["p_detect"] == 1.0  # an armed attack cannot go unseen
+    assert _u("space_attack")["p_detect"] == 1.0
+
+
+def test_an_armed_act_earns_its_whole_gain_and_a_seizure_only_once():
+    assert _u("seize")["gain"] == RED["seize"].gain
+    held = _u("seize", replace(EST, seized=True))
+    assert held["gain"] == 0.5 and held["eu"] < _u("seize")["eu"]
 
 
 def test_a_slower_answer_deters_less():
@@ -72,18 +83,23 @@ def test_below_the_threshold_the_treaty_domains_do_not_matter():
     assert jam[0] == jam[1]
 
 
-def test_expected_losses_raise_the_cost_of_an_armed_attack_on_land_sea_air_only():
-    no_loss = replace(EST, expected_loss_share=0.0)
-    seize, seize0 = _u("seize"), _u("seize", no_loss)
-    q = seize["q"]
-    assert seize0["eu"] - seize["eu"] == pytest.approx(MODEL.weights.cost * 9.0 * q * 0.25)
-    assert _u("space_attack") == _u("space_attack", no_loss)  # not land_sea_air
-    assert _u("incursion") == _u("incursion", no_loss)  # below the threshold
+def test_naval_losses_weigh_on_a_naval_attack_and_counterstrike_on_every_armed_act():
+    no_naval = replace(EST, naval_loss_share=0.0)
+    seize, seize0 = _u("seize"), _u("seize", no_naval)
+    assert seize["loss"] == pytest.approx(0.35) and seize0["loss"] == pytest.approx(0.1)
+    assert seize0["eu"] - seize["eu"] == pytest.approx(
+        MODEL.weights.cost * RED["seize"].cost * seize["q"] * 0.25)
+    assert _u("space_attack") == _u("space_attack", no_naval)  # not land_sea_air
+    assert _u("space_attack")["loss"] == pytest.approx(0.1)  # but counterstrike answers it
+    no_punish = replace(EST, punish_share=0.0)
+    assert _u("space_attack", no_punish)["eu"] > _u("space_attack")["eu"]
+    assert _u("incursion") == _u("incursion", replace(no_naval, punish_share=0.0))
 
 
 def test_climbing_the_ladder_costs_its_firebreaks_times_the_escalation_weight():
     climb = RULES.ladder.climb_cost("routine", "armed_attack")
-    assert climb == pytest.approx(0.5 + 1.5 + 4.5)
+    groups = RULES.ladder.groups
+    assert climb == pytest.approx(sum(g.firebreak for g in groups[1:]))
     flat, steep = _u("seize"), _u("seize", climb=climb)
     assert flat["eu"] - steep["eu"] == pytest.approx(MODEL.weights.escalation_risk * climb)
     assert steep["climb"] == climb
@@ -92,8 +108,8 @@ def test_climbing_the_ladder_costs_its_firebreaks_times_the_escalation_weight():
 def test_more_resolve_or_coverage_lowers_the_utility_of_a_costly_act():
     base = _u("incursion")["eu"]
     assert _u("incursion", replace(EST, resolve=0.9))["eu"] < base
-    assert _u("incursion", replace(EST, isr_coverage=0.9))["eu"] < base
-    zero = _u("incursion", replace(EST, resolve=0.0))
+    assert _u("incursion", replace(EST, p_seen=0.9))["eu"] < base
+    zero = _u("incursion", replace(EST, resolve=0.0, p_seen=0.0))
     assert zero["q"] == 0 and zero["eu"] == pytest.approx(MODEL.weights.gain * 1.0)
 
 
@@ -152,6 +168,10 @@ def test_update_belief_moves_a_share_of_the_way():
     assert update_belief(0.5, 0.0, 0.3) == pytest.approx(0.35)
     assert update_belief(0.42, 0.9, 0.0) == 0.42
     assert update_belief(0.42, 0.9, 1.0) == pytest.approx(0.9)
+
+
+def test_update_estimate_is_not_clipped():
+    assert update_estimate(2.0, 6.0, 0.25) == pytest.approx(3.0)
 
 
 def test_update_belief_is_clipped_to_the_unit_interval():

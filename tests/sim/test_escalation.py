@@ -229,3 +229,44 @@ def test_a_scripted_seize_on_turn_three_ends_the_game_on_turn_five():
         "red": lambda obs, menu: [engine.Order("seize")] if obs.turn == 3 else []})
     assert result.outcome["failure_turn"] == 3
     assert result.outcome["turns_played"] == 5
+
+
+# ---- Red's own rung and its score ------------------------------------------------------------
+
+def test_reds_own_rung_follows_its_acts_not_blues_signals():
+    w, _ = _start()
+    assert w.ladder.red_rung == "routine"
+    _order(w, "blue", "authorize_engagement")  # Blue signals intense_crisis
+    assert w.ladder.red_rung == "routine"
+    _order(w, "red", "incursion")
+    assert w.ladder.red_rung == "gray_zone_coercion"
+    _order(w, "red", "stand_down")
+    assert w.ladder.red_rung == "routine"
+
+
+def _gains(sink):
+    return [r["data"] for r in _kinds(sink, "red.gain")]
+
+
+def test_a_seizure_earns_its_gain_once_then_only_holds():
+    w, sink = _start()
+    _order(w, "red", "seize")
+    escalation.adjudicate(w)
+    w.tally.close()
+    _order(w, "red", "seize")
+    escalation.adjudicate(w)
+    first, later = _gains(sink)
+    assert first["gain"] == w.rules.actions.red["seize"].gain
+    assert later["gain"] == w.rules.adjudication.holding_gain
+    assert w.ladder.seized
+
+
+def test_an_armed_act_keeps_its_whole_gain_a_deniable_one_a_share_when_attributed():
+    w, sink = _start(attribution_p=1.0)
+    _order(w, "red", "space_attack")
+    _order(w, "red", "cyber_disrupt")
+    escalation.adjudicate(w)
+    armed, deniable = _gains(sink)
+    assert armed["attributed"] is True and armed["gain"] == 4.0
+    share = w.rules.adjudication.attributed_gain_share
+    assert deniable["attributed"] is True and deniable["gain"] == pytest.approx(0.6 * share)

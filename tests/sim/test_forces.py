@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 import engine
+from engine.sim import estimates
 from engine.sim.effects import EFFECTS
 from engine.sim.forces import adversary, isr
 from engine.sim.kinds import FIELD_TYPES, KINDS, payload_problems
@@ -72,3 +73,43 @@ def test_every_declared_field_has_one_type_and_the_check_catches_a_wrong_one():
     assert payload_problems(bad) == ["isr.detect: p_detect=1 is not float"]
     assert payload_problems({"kind": "isr.detect", "data": {"group": "g"}})[0] == \
         "isr.detect: missing field 'zone'"
+
+
+# ---- regional maintenance (blue.sustainment.regional_maintenance) ----------------------------
+
+def test_regional_maintenance_scales_unavailability_and_maintenance_by_the_rules():
+    game = engine.Game.load("alliance-2024")
+    s, r = game.scenario, game.rules
+    assert s.blue.sustainment.regional_maintenance
+    table = r.adjudication.sustainment
+    for det in s.blue.isr.values():
+        assert estimates.upkeep(s, r, det) == pytest.approx(
+            (1 - (1 - det.availability) * table.unavailable_factor,
+             det.maintenance_cancel_p * table.maintenance_cancel_factor))
+    off = with_values(s, {"blue.sustainment.regional_maintenance": False})
+    mq9 = s.blue.isr["mq9"]
+    assert estimates.upkeep(off, r, mq9) == (mq9.availability, mq9.maintenance_cancel_p)
+
+
+def _maintenance_and_launches(s, rules, seeds):
+    cancels = launches = 0
+    for seed in seeds:
+        for rec in records_of(s, rules, seed):
+            if rec["kind"] == "isr.sortie.cancel" and rec["data"]["reason"] == "maintenance":
+                cancels += 1
+            launches += rec["kind"] == "isr.sortie.launch"
+    return cancels, launches
+
+
+def test_regional_maintenance_means_fewer_maintenance_cancellations_and_more_sorties():
+    game = engine.Game.load("alliance-2023")
+    worn = with_values(game.scenario, {"blue.isr.mq9.maintenance_cancel_p": 0.3})
+    kept = with_values(worn, {"blue.sustainment.regional_maintenance": True})
+    cancels_worn, launches_worn = _maintenance_and_launches(worn, game.rules, range(6))
+    cancels_kept, launches_kept = _maintenance_and_launches(kept, game.rules, range(6))
+    assert cancels_kept < 0.7 * cancels_worn
+    assert launches_kept > launches_worn
+    recs = records_of(kept, game.rules, 0)
+    p = {rec["data"]["p_maintenance"] for rec in recs if rec["kind"] == "isr.sortie.cancel"
+         and rec["unit"].startswith("mq9.")}
+    assert p == {0.3 * game.rules.adjudication.sustainment.maintenance_cancel_factor}

@@ -255,7 +255,7 @@ def test_moves_are_simultaneous_red_does_not_see_blue_orders_of_the_same_turn():
 
 def test_red_does_not_see_blue_readiness_it_has_not_observed():
     def losses(est):
-        return est.expected_loss_share
+        return est.naval_loss_share
 
     quiet = _red_reads([], losses)
     garrison = _red_reads([Order("littoral_posture", {"readiness": "garrison"})], losses)

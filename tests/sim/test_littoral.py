@@ -11,6 +11,7 @@ import engine
 from engine.sim import effects
 from engine.sim.forces import adversary, isr, littoral
 from engine.sim.state import ListSink, Track
+from engine.spec.scenario import with_values
 
 GAME = engine.Game.load("alliance-2024")  # sites okinawa, sakishima, amami; b1 sakishima
 
@@ -41,19 +42,30 @@ def test_setup_places_the_batteries_at_their_sites():
     assert w.littoral.authority == {"mlr12": False}
 
 
-def test_dispersal_moves_each_battery_to_the_next_site_and_round_again():
-    w, sink = _session()
-    sites = []
-    for _ in range(3):
-        littoral.set_posture(w, "mlr12", "dispersed")
-        sites.append((w.littoral.batteries[("mlr12", "b1")].site,
-                      w.littoral.batteries[("mlr12", "b2")].site))
-    assert sites == [("amami", "sakishima"), ("okinawa", "amami"), ("sakishima", "okinawa")]
+def test_dispersal_moves_each_battery_once_to_another_site_within_range_of_the_objective():
+    w, sink = _session()  # sites okinawa (230 nm), sakishima (90 nm), amami (350 nm); 250 range
+    littoral.set_posture(w, "mlr12", "dispersed")
+    sites = (w.littoral.batteries[("mlr12", "b1")].site,
+             w.littoral.batteries[("mlr12", "b2")].site)
+    assert sites == ("okinawa", "sakishima"), "amami is out of range: skipped"
+    littoral.set_posture(w, "mlr12", "dispersed")  # already dispersed: nothing moves
+    assert len(_of(sink, "littoral.displace")) == 2
     assert len(_of(sink, "littoral.readiness")) == 1, "readiness changed once"
+    littoral.set_posture(w, "mlr12", "alert")
+    littoral.set_posture(w, "mlr12", "dispersed")  # dispersing again moves them again
     moves = [(r["unit"], r["data"]["from"], r["data"]["to"])
              for r in _of(sink, "littoral.displace")]
-    assert moves[:2] == [("mlr12.b1", "sakishima", "amami"), ("mlr12.b2", "okinawa", "sakishima")]
-    assert len(moves) == 6
+    assert moves == [("mlr12.b1", "sakishima", "okinawa"), ("mlr12.b2", "okinawa", "sakishima"),
+                     ("mlr12.b1", "okinawa", "sakishima"), ("mlr12.b2", "sakishima", "okinawa")]
+
+
+def test_with_no_site_in_range_a_battery_disperses_to_the_next_site():
+    game = engine.Game.load("alliance-2024")
+    short = engine.Game(with_values(game.scenario, {"blue.littoral.mlr12.range_nm": 10.0}),
+                        game.rules)
+    w = short.start(seed=0).w
+    assert littoral.dispersal_site(w, "mlr12", "okinawa") == "sakishima"
+    assert littoral.dispersal_site(w, "mlr12", "amami") == "okinawa"
 
 
 def test_dispersal_delays_readiness_by_the_displacement_time():
@@ -109,14 +121,15 @@ def test_red_sees_a_dispersal_when_a_group_sits_in_the_zone():
     adversary.move(w, "coast_guard", "sakishima", "patrol")  # 90 nm more
     eta = w.red.groups["coast_guard"].arrive_t
     w.env.run(until=eta - 0.5)
-    littoral.set_posture(w, "mlr12", "garrison")
     littoral.set_posture(w, "mlr12", "dispersed")  # still under way: not seen
     assert [r["data"]["seen_by_red"] for r in _of(sink, "littoral.displace")] == [False, False]
     w.env.run(until=eta + 0.5)
-    # b1 now at amami, b2 at sakishima (where the coast guard is): b2's move is seen
+    # b1 now at okinawa, b2 at sakishima (where the coast guard is): both moves are seen,
+    # b1 arriving there and b2 leaving
+    littoral.set_posture(w, "mlr12", "alert")
     littoral.set_posture(w, "mlr12", "dispersed")
     seen = {r["unit"]: r["data"]["seen_by_red"] for r in _of(sink, "littoral.displace")[2:]}
-    assert seen == {"mlr12.b1": False, "mlr12.b2": True}
+    assert seen == {"mlr12.b1": True, "mlr12.b2": True}
     b2 = _of(sink, "littoral.displace")[3]
     assert b2["data"]["from"] == "sakishima" and b2["visible_to"] == ["blue", "red"]
     assert w.mind.seen_readiness["mlr12"] == "dispersed"
@@ -159,11 +172,11 @@ def test_a_displacing_battery_fires_only_once_it_is_ready_then_it_must_move_agai
     w.env.run(until=6.0)
     w.isr.tracks["mlr_hq"]["navy"] = Track("disputed_islands", w.now)
     littoral.engage_regiment(w, "mlr12")
-    # b2 moved to sakishima and fires; b1 moved to amami, out of range
-    assert [r["unit"] for r in _of(sink, "engagement.salvo")] == ["mlr12.b2"]
+    # b1 moved to okinawa, b2 to sakishima: both in range, both fire
+    assert [r["unit"] for r in _of(sink, "engagement.salvo")] == ["mlr12.b1", "mlr12.b2"]
     assert w.littoral.batteries[("mlr12", "b2")].ready_t == pytest.approx(12.0)
     littoral.engage_regiment(w, "mlr12")
-    assert len(_of(sink, "engagement.salvo")) == 1, "shoot and scoot: no second salvo at once"
+    assert len(_of(sink, "engagement.salvo")) == 2, "shoot and scoot: no second salvo at once"
 
 
 def test_the_baseline_artillery_never_fires_at_ships():
@@ -291,3 +304,48 @@ def test_dispersed_batteries_lose_fewer_launchers_to_a_strike():
         return sum(r["data"]["launchers_lost"] for r in _of(sink, "engagement.strike"))
 
     assert lost("dispersed") < lost("alert") < lost("garrison")
+
+
+# ---- missile co-production (blue.sustainment.missile_resupply_per_turn) ----------------------
+
+def test_resupply_refills_a_magazine_and_never_beyond_its_starting_load():
+    w, sink = _session()  # alliance-2024: two missiles a turn, magazines of 16
+    assert w.scenario.blue.sustainment.missile_resupply_per_turn == 2
+    b1, b2 = w.littoral.batteries[("mlr12", "b1")], w.littoral.batteries[("mlr12", "b2")]
+    b1.magazine, b2.magazine = 3, 15
+    littoral.resupply(w)
+    assert (b1.magazine, b2.magazine) == (5, 16)
+    for _ in range(10):
+        littoral.resupply(w)
+    assert (b1.magazine, b2.magazine) == (16, 16)
+    added = [(r["unit"], r["data"]["added"], r["data"]["magazine"])
+             for r in _of(sink, "littoral.resupply")]
+    assert added[:2] == [("mlr12.b1", 2, 5), ("mlr12.b2", 1, 16)]
+    assert sum(a for u, a, _ in added if u == "mlr12.b1") == 13, "no record once full"
+
+
+def test_no_resupply_without_co_production_or_an_anti_ship_role():
+    w, sink = _session(game=engine.Game.load("alliance-2023"))
+    w.littoral.batteries[("mlr12", "b1")].magazine = 3
+    littoral.resupply(w)
+    assert w.littoral.batteries[("mlr12", "b1")].magazine == 3
+    base = engine.Game.load("baseline-2022")
+    s = base.scenario.model_copy(update={"blue": base.scenario.blue.model_copy(update={
+        "sustainment": GAME.scenario.blue.sustainment})})
+    w, sink = _session(game=engine.Game(s, base.rules))
+    w.littoral.batteries[("mlr12", "b1")].magazine = 3  # the artillery never fires at ships
+    littoral.resupply(w)
+    assert w.littoral.batteries[("mlr12", "b1")].magazine == 3 and not _of(sink,
+                                                                           "littoral.resupply")
+
+
+def test_resupply_arrives_at_the_start_of_each_turn():
+    sink = ListSink()
+    s = GAME.start(seed=0, sink=sink)
+    s.step()
+    s.w.littoral.batteries[("mlr12", "b1")].magazine = 4
+    s.step()
+    (rec,) = _of(sink, "littoral.resupply")
+    assert rec["turn"] == 2 and rec["t"] == s.w.hours and rec["data"]["magazine"] == 6
+    first_of_turn = next(r for r in sink if r["turn"] == 2)
+    assert first_of_turn is rec, "before any order of the turn acts"

@@ -116,6 +116,45 @@ def test_reds_menu_offers_only_what_its_forces_can_do():
     assert set(space) <= set(full.actions)
 
 
+def test_blues_menu_offers_no_order_that_would_do_nothing():
+    base = engine.Game.load("baseline-2022").start(seed=0).legal_orders("blue")
+    assert "joint_exercise" not in base and "exercises" in base.refused["joint_exercise"]
+    game = engine.Game.load("alliance-2024")
+    hardened = game.scenario.model_copy(update={"blue": game.scenario.blue.model_copy(
+        update={"c2": game.scenario.blue.c2.model_copy(update={"links": {
+            lid: link.model_copy(update={"hardened": True})
+            for lid, link in game.scenario.blue.c2.links.items()}})})})
+    menu = engine.Game(hardened, game.rules).start(seed=0).legal_orders("blue")
+    assert "harden_c2" not in menu and "already hardened" in menu.refused["harden_c2"]
+    assert "harden_c2" in game.start(seed=0).legal_orders("blue")
+
+
+def test_blues_doctrine_consults_the_allies_before_seeking_authority():
+    game = engine.Game.load("alliance-2023")
+    orders = {rule.do for rule in game.rules.doctrine["blue"]}
+    assert "consult" in orders
+    seen = 0
+    for seed in range(10):
+        s = game.start(seed=seed)
+        players = {"blue": BlueDoctrine(game.rules), "red": RedQuantal(game.rules)}
+        consulted = requested = None
+        while not s.over and requested is None:
+            made = as_decision(players["blue"](s.observation("blue"), s.legal_orders("blue")))
+            actions = {o.action for o in made.orders}
+            if "consult" in actions and consulted is None:
+                consulted = s.turn
+            if "authorize_engagement" in actions:
+                requested = s.turn
+            s.submit("blue", made, strict=False)
+            s.submit("red", as_decision(players["red"](s.observation("red"),
+                                                       s.legal_orders("red"))), strict=False)
+            s.step()
+        if requested is not None:
+            seen += 1
+            assert consulted is not None and consulted <= requested, seed
+    assert seen >= 3, "authority is sought in most games"
+
+
 def test_the_menu_draw_is_fixed_for_the_turn_and_params_list_choices():
     s = engine.Game.load("alliance-2024").start(seed=4)
     a, b = s.legal_orders("red"), s.legal_orders("red")

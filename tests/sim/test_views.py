@@ -9,7 +9,7 @@ from dataclasses import fields
 import pytest
 
 import engine
-from engine.sim import beliefs, decision, effects, escalation, views
+from engine.sim import beliefs, decision, effects, escalation, estimates, views
 from engine.sim.controllers import as_decision, default_controllers
 from engine.sim.forces import c2
 from engine.sim.state import ListSink, Track
@@ -94,8 +94,12 @@ def test_gains_authority_and_isr_facts_come_from_each_sides_own_picture():
     assert views.side_facts(w, "red")["authority"] == 1.0
     assert views.side_facts(w, "blue")["authority"] == 0.0
     assert set(blue) == set(red) == {"turn", "rung", "red_tracks", "incursions_seen",
-                                     "links_degraded", "authority", "authority_requested",
-                                     "article5", "armed_attack", "blue_isr_seen", "red_gains"}
+                                     "links_degraded", "outages_seen", "authority",
+                                     "authority_requested", "article5", "armed_attack",
+                                     "blue_isr_seen", "red_gains"}
+    w.tally.last["link_outages"], w.tally.last["cyber_hits"] = 2, 1
+    assert views.side_facts(w, "blue")["outages_seen"] == 2.0
+    assert views.side_facts(w, "red")["outages_seen"] == 1.0
 
 
 def test_blue_tracks_and_incursions_seen_come_from_detections():
@@ -143,21 +147,24 @@ def test_reds_estimate_uses_what_it_has_seen():
     w = s.w
     est = views.red_estimate(w)
     assert [f.name for f in fields(est)] == [f.name for f in fields(decision.RedEstimate)]
-    assert est.isr_coverage == w.mind.isr and est.resolve == w.mind.resolve
+    assert est.p_seen == pytest.approx(estimates.seen_probability(w.mind.isr, w.rules))
+    assert est.resolve == w.mind.resolve
     assert est.covered_domains == ("land_sea_air", "cyber", "space")
-    assert est.threshold_level == 6 and est.rung_level == 0
+    assert est.threshold_level == 6 and est.red_rung == "routine" and not est.seized
     w.mind.authority_seen = True  # announced authority: no consultation to wait for
     assert views.red_estimate(w).response_delay_h < est.response_delay_h
     w.mind.authority_seen = False
     beliefs.caused_outage(w, "usfj-mlr", 99.0)  # the regiment's route to its authority
-    assert views.red_estimate(w).response_delay_h > est.response_delay_h
-    assert views.red_estimate(w).expected_loss_share == est.expected_loss_share
-    w.mind.known_outages.clear()
-    beliefs.caused_outage(w, "japan-mlr", 99.0)  # the first ISR report's route to the HQ
-    assert views.red_estimate(w).expected_loss_share < est.expected_loss_share
+    down = views.red_estimate(w)
+    assert down.response_delay_h > est.response_delay_h
+    assert down.naval_loss_share < est.naval_loss_share  # and the MQ-9s' reports' route
     w.mind.known_outages.clear()
     w.mind.seen_readiness["mlr12"] = "garrison"
-    assert views.red_estimate(w).expected_loss_share < est.expected_loss_share
+    assert views.red_estimate(w).naval_loss_share < est.naval_loss_share
+    w.mind.seen_readiness["mlr12"] = "alert"
+    w.mind.isr = est.p_seen / 100  # Red believes it is barely watched
+    thin = views.red_estimate(w)
+    assert thin.p_seen < est.p_seen and thin.response_delay_h > est.response_delay_h
 
 
 def test_observations_hold_the_estimate_for_red_only():

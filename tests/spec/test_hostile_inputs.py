@@ -316,6 +316,16 @@ def semantic_cases() -> list[Hostile]:
 
     out.append(Hostile("cross-field-budget-groups", "cross-field", "scenario",
                        _edit("scenario", budget_groups), "turns.count", "too large"))
+
+    def budget_partners(s: dict[str, Any]) -> None:
+        every = list(s["theater"]["zones"])
+        for k in range(10 - len(s["blue"]["partners"])):
+            s["blue"]["partners"][f"partner_{k}"] = {
+                **s["blue"]["partners"]["australia"], "zones": every}
+        s["turns"]["count"] = 365  # within the budget without these partners
+
+    out.append(Hostile("cross-field-budget-partners", "cross-field", "scenario",
+                       _edit("scenario", budget_partners), "turns.count", "too large"))
     return out
 
 

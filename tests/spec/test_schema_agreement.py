@@ -203,11 +203,11 @@ HAND = [
      "cross-check"),
     ("year", "scenario", "  count: 5\n  hours: 24", "  count: 365\n  hours: 168",
      "cross-check"),
-    ("rules-sortie-missing", "rules", "{low: 0.5, normal: 1.0, surge: 1.5}",
-     "{low: 0.5, normal: 1.0}", "reject"),
-    ("rules-sortie-extra", "rules", "{low: 0.5, normal: 1.0, surge: 1.5}",
-     "{low: 0.5, normal: 1.0, surge: 1.5, max: 2}", "reject"),
-    ("rules-sortie-over", "rules", "surge: 1.5}", "surge: 7}", "reject"),
+    ("rules-sortie-missing", "rules", "{low: 0.25, normal: 0.5, surge: 0.75}",
+     "{low: 0.25, normal: 0.5}", "reject"),
+    ("rules-sortie-extra", "rules", "{low: 0.25, normal: 0.5, surge: 0.75}",
+     "{low: 0.25, normal: 0.5, surge: 0.75, max: 2}", "reject"),
+    ("rules-sortie-over", "rules", "surge: 0.75}", "surge: 7}", "reject"),
     ("rules-sigma", "rules", "latency_sigma: 0.5", "latency_sigma: 40", "reject"),
     ("rules-doctrine-red", "rules", "doctrine:\n  blue:", "doctrine:\n  red:", "reject"),
     ("rules-choices-empty", "rules", "{choices: [low, normal, surge], default: normal}",
@@ -218,9 +218,9 @@ HAND = [
      "      effect: strike\n      signals: routine\n    isr", "cross-check"),
     ("rules-param-both", "rules", "{choices: [low, normal, surge], default: normal}",
      "{choices: [low, normal, surge], kind: zone}", "cross-check"),
-    ("rules-condition", "rules", '"links_degraded > 0"', '"links_degraded is high"',
+    ("rules-condition", "rules", '"outages_seen > 0"', '"outages_seen is high"',
      "cross-check"),
-    ("rules-condition-long", "rules", '"links_degraded > 0"', '"' + "x" * 201 + '"', "reject"),
+    ("rules-condition-long", "rules", '"outages_seen > 0"', '"' + "x" * 201 + '"', "reject"),
 ]
 
 

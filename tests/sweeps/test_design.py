@@ -95,7 +95,7 @@ def test_grid_spec_has_one_cell_per_combination():
     ({"blue.nope": 1}, "no field 'nope'"),
     ({"blue.isr.mq9.aircraft.deeper": 1}, "no field"),
     ({"blue.isr.mq9.zones.7": "ecs_central"}, "out of range"),
-    ({"blue.isr.mq9.zones.x": "ecs_central"}, "invalid literal"),
+    ({"blue.isr.mq9.zones.x": "ecs_central"}, "out of range"),
     ({AIRCRAFT: "many"}, "valid integer"),
     ({AVAILABILITY: 7.5}, AVAILABILITY),
 ])

@@ -291,18 +291,20 @@
   function estimateRows(e) {
     const rows = [];
     const add = (k, l, f) => { if (e[k] !== undefined && e[k] !== null) rows.push([l, f(e[k])]); };
-    add('isr_coverage', 'Their surveillance covers', pct);
+    add('p_seen', 'Chance their surveillance finds our ships within a turn', pct);
     add('resolve', 'Their resolve', pct);
     add('attribution_p', 'Chance they attribute a covert act to us', pct);
     add('response_delay_h', 'Their expected response time', hours);
     add('patience_h', 'Our patience', hours);
     add('covered_domains', 'Domains their treaty covers', (d) => list(d.map(name)));
-    add('expected_loss_share', 'Share of our ships we expect to lose in a fight', pct);
+    add('naval_loss_share', 'Share of our navy their batteries would sink in a fight', pct);
+    add('punish_share', 'Share of our navy their counterstrike would sink', pct);
+    add('red_rung', 'Our own rung (where our next climb starts)', name);
     add('threshold_level', 'Armed attack begins at level', num);
     return rows;
   }
   function beliefRows(b) {
-    return [['Alliance surveillance (our belief)', pct(b.isr)],
+    return [['Alliance search coverage per turn (our belief)', num(b.isr)],
       ['Alliance resolve (our belief)', pct(b.resolve)]];
   }
 

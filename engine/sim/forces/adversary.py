@@ -64,7 +64,7 @@ def stand_down(w: World, action: Action, params: Mapping[str, str | None]) -> No
 
 
 def cyber_attack(w: World, action: Action, params: Mapping[str, str | None]) -> None:
-    target = params.get("link") or _cyber_target(w)
+    target = params.get("link") or cyber_target(w)
     for uid in sorted(w.scenario.red.cyber):
         w.env.process(_cyber(w, uid, target))
 
@@ -136,15 +136,30 @@ def watches(w: World, zone: str) -> bool:
 
 # ---- cyber and counterspace ------------------------------------------------------------------
 
-def _cyber_target(w: World) -> str | None:
-    """The link most C2 routes depend on (ties by id): the one whose loss hurts most."""
+def cyber_target(w: World) -> str | None:
+    """The link carrying the most traffic that matters (ties by id): the routes of track
+    reports from every sensor's report node to the engagement authority and the regiments'
+    HQs, and of authority requests and grants. Red knows the declared C2 layout."""
     use: dict[str, int] = {}
-    for path in w.c2.routes.values():
+    for path in _vital_routes(w):
         for lid in path:
             use[lid] = use.get(lid, 0) + 1
     if not use:
         return None
     return max(sorted(use), key=lambda lid: use[lid])
+
+
+def _vital_routes(w: World) -> list[tuple[str, ...]]:
+    s = w.scenario
+    c2cfg = s.blue.c2
+    hqs = {r.hq_node for r in s.blue.littoral.values()}
+    sinks = sorted(hqs | {c2cfg.authority_node})
+    sources = sorted({d.report_node for d in s.blue.isr.values()}
+                     | {p.report_node for p in s.blue.partners.values()})
+    pairs = {(a, b) for a in sources for b in sinks if a != b}
+    pairs |= {(h, c2cfg.authority_node) for h in hqs if h != c2cfg.authority_node}
+    pairs |= {(c2cfg.authority_node, h) for h in hqs if h != c2cfg.authority_node}
+    return [w.c2.routes[p] for p in sorted(pairs) if p in w.c2.routes]
 
 
 def _cyber(w: World, uid: str, link: str | None) -> Generator[simpy.Event, Any, None]:

@@ -32,4 +32,6 @@ def unable(w: World, effect: str) -> str | None:
         return "the posture has no littoral regiment"
     if effect == "isr_tempo" and not blue.isr:
         return "the posture has no ISR detachment"
+    if effect == "c2_harden" and all(state.hardened for state in w.c2.links.values()):
+        return "every C2 link is already hardened"
     return None

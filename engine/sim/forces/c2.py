@@ -152,6 +152,7 @@ def degrade(w: World, lid: str, hours: float) -> float:
         hours *= table.harden_recovery_factor
     until = w.now + hours
     state.degraded_until = max(state.degraded_until, until)
+    w.tally.add("link_outages")
     w.emit("c2.link.degraded", lid, {"until_h": r6(until)})
     w.env.process(_recover(w, lid, until))
     return until

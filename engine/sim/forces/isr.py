@@ -19,11 +19,13 @@ import simpy
 
 from engine.sim import escalation
 from engine.sim.adjudication import detection_time, hazard_rate, search_probability
+from engine.sim.estimates import upkeep
 from engine.sim.forces import adversary, c2
 from engine.sim.state import Track, Window, World, r6
 from engine.spec.types import Tempo
 
 HOURS_PER_DAY = 24.0  # sorties_per_aircraft is a daily rate (rules: adjudication.detection)
+Relay = Callable[[str, str], bool]  # (group, zone) -> whether a partner passes the detection on
 
 
 def setup(w: World) -> None:
@@ -63,22 +65,25 @@ def _aircraft(w: World, det_id: str, k: int) -> Generator[simpy.Event, Any, None
                 hazard_rate(sweep_width=det.sweep_width_nm, speed=det.search_kts,
                             area=s.theater.zones[z].area_nm2)) for z in det.zones}
     sorties_per = table.detection.sorties_per_aircraft
-    # stagger aircraft over a day so a detachment is not all airborne at once
-    yield env.timeout(HOURS_PER_DAY * k / max(1, det.aircraft))
+    p_available, p_maintenance = upkeep(s, w.rules, det)  # regional maintenance, if any
+    # stagger aircraft over one sortie cycle, so a detachment is not all airborne at once and
+    # its search is spread evenly over the turns
+    first = sortie_cycle_h(sorties_per[w.isr.tempo[det_id]])
+    yield env.timeout(first * k / max(1, det.aircraft))
     sortie = 0
     while True:
         rate = sorties_per[w.isr.tempo[det_id]]
         cycle = sortie_cycle_h(rate)
         draws = rng.random(4)
         p_space = table.cyber.space_isr_penalty if w.c2.space_degraded_until > env.now else 0.0
-        reason = _cancelled(rate, det.availability, det.weather_cancel_p,
-                            det.maintenance_cancel_p, p_space, draws)
+        reason = _cancelled(rate, p_available, det.weather_cancel_p, p_maintenance,
+                            p_space, draws)
         if reason:
             if rate > 0 and w.recording:
                 w.emit("isr.sortie.cancel", unit, {
-                    "reason": reason, "p_available": det.availability, "draw": r6(draws[0]),
+                    "reason": reason, "p_available": p_available, "draw": r6(draws[0]),
                     "p_weather": det.weather_cancel_p, "draw_weather": r6(draws[1]),
-                    "p_maintenance": det.maintenance_cancel_p,
+                    "p_maintenance": p_maintenance,
                     "draw_maintenance": r6(draws[2]), "p_space_loss": p_space,
                     "draw_space": r6(draws[3])})
             yield env.timeout(cycle)
@@ -124,12 +129,16 @@ def _on_station(w: World, unit: str, zone: str, hours: float) -> None:
 
 
 def search(w: World, unit: str, node: str, zone: str, hazard: float, hours: float,
-           rng: np.random.Generator) -> Generator[simpy.Event, Any, None]:
+           rng: np.random.Generator, relay: Relay | None = None,
+           ) -> Generator[simpy.Event, Any, None]:
     """Search a zone for ``hours``: draw once per Red group present or on its way, then wait
     out the window, stopping at each detection time to report it. Groups that enter the zone
-    later are searched by :func:`group_entering` while the window is open."""
+    later are searched by :func:`group_entering` while the window is open. With ``relay`` (a
+    partner's search) a detection reaches ``node`` only when ``relay(group, zone)`` says so."""
     start = w.env.now
-    window = Window(unit, node, hazard, start + hours, rng)
+    if zone == w.scenario.red.objective:
+        _credit_effort(w, hazard, start, hours)
+    window = Window(unit, node, hazard, start + hours, rng, relay)
     w.isr.windows.setdefault(zone, []).append(window)
     found = []
     for gid, g in sorted(w.red.groups.items()):
@@ -142,9 +151,27 @@ def search(w: World, unit: str, node: str, zone: str, hazard: float, hours: floa
         yield w.env.timeout(at - start - elapsed)
         elapsed = at - start
         if w.red.groups[gid].dest == zone:  # it may have been ordered away since the draw
-            detect(w, unit, node, gid, zone, p, u)
+            _found(w, window, gid, zone, p, u)
     yield w.env.timeout(max(0.0, hours - elapsed))
     w.isr.windows[zone].remove(window)
+
+
+def _credit_effort(w: World, hazard: float, start: float, hours: float) -> None:
+    """Credit a search over the objective to each turn it covers, by the hours of that turn
+    it lasts: what Red, watching its objective, sees of Blue's search effort turn by turn."""
+    length = w.hours
+    turn = int(start // length) + 1
+    end = start + hours
+    while start < end:
+        upto = min(end, turn * length)
+        effort = w.isr.objective_effort
+        effort[turn] = effort.get(turn, 0.0) + hazard * (upto - start)
+        start, turn = upto, turn + 1
+
+
+def effort_over_objective(w: World, turn: int) -> float:
+    """Koopman coverage searched over Red's objective during ``turn`` (sum of hazard x hours)."""
+    return w.isr.objective_effort.get(turn, 0.0)
 
 
 def group_entering(w: World, gid: str, zone: str, arrive_t: float) -> None:
@@ -182,7 +209,13 @@ def _late_detection(w: World, window: Window, gid: str, zone: str,
                     at: tuple[float, float, float]) -> Generator[simpy.Event, Any, None]:
     yield w.env.timeout(at[0] - w.now)
     if w.red.groups[gid].dest == zone:
-        detect(w, window.unit, window.node, gid, zone, at[1], at[2])
+        _found(w, window, gid, zone, at[1], at[2])
+
+
+def _found(w: World, window: Window, gid: str, zone: str, p: float, u: float) -> None:
+    """A search found a group: Blue's own sensors report it; a partner passes it on or not."""
+    if window.relay is None or window.relay(gid, zone):
+        detect(w, window.unit, window.node, gid, zone, p, u)
 
 
 def detect(w: World, unit: str, node: str, gid: str, zone: str, p: float, u: float) -> None:
@@ -208,9 +241,11 @@ def detect(w: World, unit: str, node: str, gid: str, zone: str, p: float, u: flo
 
 
 def report_destinations(w: World, node: str) -> list[str]:
-    """Track reports go to the engagement authority and to every littoral regiment's HQ."""
-    c2cfg = w.scenario.blue.c2
-    dsts = {c2cfg.authority_node} | {r.hq_node for r in w.scenario.blue.littoral.values()}
+    """Track reports go to the engagement authority, to every littoral regiment's HQ and to
+    every counterstrike unit's node (the shooters need the track)."""
+    blue = w.scenario.blue
+    dsts = ({blue.c2.authority_node} | {r.hq_node for r in blue.littoral.values()}
+            | {u.node for u in blue.counterstrike.values()})
     return sorted(dsts - {node})
 
 

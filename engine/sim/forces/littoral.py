@@ -17,7 +17,7 @@ from typing import Any
 import simpy
 
 from engine.sim import beliefs, escalation
-from engine.sim.adjudication import hazard_rate, salvo_losses, stochastic_salvo
+from engine.sim.adjudication import battery_salvo, hazard_rate, salvo_losses, stochastic_salvo
 from engine.sim.forces import adversary, c2, isr
 from engine.sim.state import BatteryState, World, r6
 from engine.spec.rules import Action
@@ -56,24 +56,41 @@ def seek_authority(w: World, action: Action, params: Mapping[str, str | None]) -
 
 
 def set_posture(w: World, rid: str, readiness: Readiness) -> None:
-    """Change readiness; dispersing moves every battery to the next site, taking time."""
+    """Change readiness; dispersing (from another state) moves every battery to another site
+    within range of Red's objective, taking ``displace_h``."""
     old = w.littoral.readiness[rid]
     w.littoral.readiness[rid] = readiness
-    if readiness != old:
-        w.emit("littoral.readiness", rid, {"from": old, "to": readiness})
+    if readiness == old:
+        return  # already there: re-ordering a posture moves nothing
+    w.emit("littoral.readiness", rid, {"from": old, "to": readiness})
     if readiness == "dispersed":
-        reg = w.scenario.blue.littoral[rid]
         for (r, bid), b in sorted(w.littoral.batteries.items()):
-            if r != rid or len(reg.sites) < 2:
-                continue
-            site = reg.sites[(reg.sites.index(b.site) + 1) % len(reg.sites)]
-            b.ready_t = w.now + reg.displace_h
-            seen = adversary.watches(w, b.site) or adversary.watches(w, site)
-            w.emit("littoral.displace", f"{rid}.{bid}", {
-                "from": b.site, "to": site, "ready_in_h": reg.displace_h, "seen_by_red": seen})
-            if seen:
-                beliefs.saw_dispersal(w, rid)
-            b.site = site
+            if r == rid:
+                _displace(w, rid, bid, b)
+
+
+def dispersal_site(w: World, rid: str, site: str) -> str:
+    """Where a battery at ``site`` disperses to: the next of the regiment's sites (in order)
+    that is within range of Red's objective, or the next site when none other is."""
+    reg, objective = w.scenario.blue.littoral[rid], w.scenario.red.objective
+    order = [reg.sites[(reg.sites.index(site) + k) % len(reg.sites)]
+             for k in range(1, len(reg.sites))]
+    in_range = [z for z in order if w.distance(z, objective) <= reg.range_nm]
+    return (in_range or order or [site])[0]
+
+
+def _displace(w: World, rid: str, bid: str, b: BatteryState) -> None:
+    reg = w.scenario.blue.littoral[rid]
+    site = dispersal_site(w, rid, b.site)
+    if site == b.site:
+        return
+    b.ready_t = w.now + reg.displace_h
+    seen = adversary.watches(w, b.site) or adversary.watches(w, site)
+    w.emit("littoral.displace", f"{rid}.{bid}", {
+        "from": b.site, "to": site, "ready_in_h": reg.displace_h, "seen_by_red": seen})
+    if seen:
+        beliefs.saw_dispersal(w, rid)
+    b.site = site
 
 
 def grant_all(w: World) -> None:
@@ -81,6 +98,20 @@ def grant_all(w: World) -> None:
     for rid in sorted(w.littoral.authority):
         w.littoral.authority[rid] = True
     engage_all(w)
+
+
+def resupply(w: World) -> None:
+    """Co-production (``blue.sustainment``, the 2024 report): at each turn's start every
+    anti-ship battery's magazine gains ``missile_resupply_per_turn``, up to its starting load."""
+    n = w.scenario.blue.sustainment.missile_resupply_per_turn
+    if n <= 0:
+        return
+    for (rid, bid), b in sorted(w.littoral.batteries.items()):
+        reg = w.scenario.blue.littoral[rid]
+        added = min(n, reg.batteries[bid].magazine - b.magazine)
+        if reg.anti_ship and added > 0:
+            b.magazine += added
+            w.emit("littoral.resupply", f"{rid}.{bid}", {"added": added, "magazine": b.magazine})
 
 
 # ---- sensing ---------------------------------------------------------------------------------
@@ -176,9 +207,10 @@ def _salvo(w: World, rid: str, bid: str, b: BatteryState, target: str) -> None:
     table = w.rules.adjudication.salvo
     ships = w.red.groups[target].ships
     ready = w.rules.adjudication.littoral.ready_share[w.littoral.readiness[rid]]
-    shooters = max(1, int(b.launchers * ready))
-    per = max(1, min(reg.missiles_per_launcher, b.magazine // shooters))
-    shooters = min(shooters, b.magazine // per)  # a nearly empty magazine arms fewer launchers
+    shooters, per = battery_salvo(launchers=b.launchers, magazine=b.magazine, ready_share=ready,
+                                  missiles_per_launcher=reg.missiles_per_launcher)
+    if shooters == 0:
+        return
     fired = shooters * per
     b.magazine -= fired
     draws = stochastic_salvo(

@@ -1,0 +1,168 @@
+"""What Blue's declared posture implies, computed with the adjudication's own formulas: the
+search coverage over a zone, the delay before a detection, and the losses Blue's anti-ship
+batteries and counterstrike units would inflict. Pure functions of the scenario and rules (and
+of what Red has seen, passed in): Red's starting beliefs and its estimate of Blue use them, so
+every posture number reaches Red's choice through the same mechanism that adjudicates it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from engine.sim.adjudication import (
+    battery_salvo,
+    expected_salvo_loss,
+    hazard_rate,
+    search_probability,
+)
+from engine.spec.rules import Rules
+from engine.spec.scenario import IsrDetachment, Scenario
+from engine.spec.types import Readiness, Tempo
+
+HOURS_PER_DAY = 24.0
+# Red's estimate counts a detection that never comes within a turn as two turns late
+UNSEEN_DELAY_TURNS = 2.0
+
+
+def upkeep(s: Scenario, r: Rules, det: IsrDetachment) -> tuple[float, float]:
+    """(availability, maintenance cancellation chance) of a detachment's aircraft, with regional
+    maintenance (scenario ``blue.sustainment``) applied."""
+    if s.blue.sustainment.regional_maintenance:
+        table = r.adjudication.sustainment
+        return (1 - (1 - det.availability) * table.unavailable_factor,
+                det.maintenance_cancel_p * table.maintenance_cancel_factor)
+    return det.availability, det.maintenance_cancel_p
+
+
+def sorties_per_day(s: Scenario, r: Rules, det: IsrDetachment, tempo: Tempo) -> float:
+    """Expected sorties one aircraft flies a day: a sortie is planned every 24/rate hours; one
+    that flies takes endurance + turnaround (if longer) before the next, a cancelled one waits
+    for the next planned slot (the aircraft loop in sim/forces/isr.py)."""
+    rate = r.adjudication.detection.sorties_per_aircraft[tempo]
+    if rate <= 0:
+        return 0.0
+    available, maintenance = upkeep(s, r, det)
+    fly = available * (1 - det.weather_cancel_p) * (1 - maintenance)
+    cycle = HOURS_PER_DAY / rate
+    period = fly * max(det.endurance_h + det.turnaround_h, cycle) + (1 - fly) * cycle
+    return HOURS_PER_DAY * fly / period
+
+
+def coverage_by_source(s: Scenario, r: Rules, zone: str,
+                       tempo: Tempo = "normal") -> list[tuple[str, float, float]]:
+    """(report node, Koopman coverage per turn, chance a report is passed on) of each source
+    the declared posture searches ``zone`` with: ISR sorties (on-station hours shared over a
+    detachment's zones), partner surveillance (passed on with ``share_p``), and the organic
+    sensors of batteries within range (reporting to their own HQ)."""
+    area = s.theater.zones[zone].area_nm2
+    hours = s.turns.hours
+    out: list[tuple[str, float, float]] = []
+    for _, det in sorted(s.blue.isr.items()):
+        if zone not in det.zones:
+            continue
+        base = s.theater.bases[det.base].zone
+        transit = s.distance(base, zone) / det.transit_kts
+        on_station = max(0.0, det.endurance_h - 2 * transit) / len(det.zones)
+        sorties = det.aircraft * sorties_per_day(s, r, det, tempo) * hours / HOURS_PER_DAY
+        out.append((det.report_node, sorties * on_station * hazard_rate(
+            sweep_width=det.sweep_width_nm, speed=det.search_kts, area=area), 1.0))
+    for _, p in sorted(s.blue.partners.items()):
+        if zone in p.zones:
+            out.append((p.report_node, p.hours_per_turn * hazard_rate(
+                sweep_width=p.sweep_width_nm, speed=p.search_kts, area=area), p.share_p))
+    for _, reg in sorted(s.blue.littoral.items()):
+        if reg.sensor_sweep_nm <= 0 or reg.sensor_kts <= 0:
+            continue
+        for _, bat in sorted(reg.batteries.items()):
+            if bat.site != zone and _distance(s, bat.site, zone) <= reg.range_nm:
+                out.append((reg.hq_node, hours * hazard_rate(
+                    sweep_width=reg.sensor_sweep_nm, speed=reg.sensor_kts, area=area), 1.0))
+    return out
+
+
+def posture_coverage(s: Scenario, r: Rules, zone: str, tempo: Tempo = "normal") -> float:
+    """Koopman coverage (sum of hazard x hours) the declared posture searches over ``zone`` in
+    one turn, every source together (see :func:`coverage_by_source`)."""
+    return sum(cov for _, cov, _ in coverage_by_source(s, r, zone, tempo))
+
+
+def _distance(s: Scenario, a: str, b: str) -> float:
+    """Distance as the simulation reads it: infinite where no distance entry joins the zones."""
+    try:
+        return s.distance(a, b)
+    except KeyError:
+        return math.inf
+
+
+def seen_probability(coverage: float, r: Rules) -> float:
+    """P(a group present for a whole turn is detected) under the rules' search law."""
+    return search_probability(hazard=coverage, hours=1.0, law=r.adjudication.detection.law)
+
+
+def detection_delay_h(coverage: float, turn_hours: float) -> float:
+    """Mean hours to a detection at a steady coverage rate (1 / hazard for random search),
+    counting no coverage at all as two turns."""
+    cap = turn_hours * UNSEEN_DELAY_TURNS
+    return min(cap, turn_hours / coverage) if coverage > 0 else cap
+
+
+def battery_losses(s: Scenario, r: Rules, readiness: Mapping[str, Readiness], group: str,
+                   ships: float, scouting: float) -> float:
+    """Ships of Red group ``group`` the anti-ship batteries in range of Red's objective are
+    expected to sink over the turns an armed conflict lasts, salvo by salvo with the
+    adjudication's salvo sizing and stochastic-salvo mean, each salvo needing a track
+    (``scouting``: the chance a fresh track reaches the battery)."""
+    g, table = s.red.groups[group], r.adjudication
+    turns = max(1, r.end.turns_after_armed_attack)
+    left = ships
+    for rid, reg in sorted(s.blue.littoral.items()):
+        if not reg.anti_ship:
+            continue
+        ready = table.littoral.ready_share[readiness.get(rid, reg.readiness)]
+        for _, bat in sorted(reg.batteries.items()):
+            if _distance(s, bat.site, s.red.objective) > reg.range_nm:
+                continue
+            magazine = bat.magazine + s.blue.sustainment.missile_resupply_per_turn * turns
+            salvos = max(1, math.floor(turns * s.turns.hours / reg.displace_h))
+            for _ in range(salvos):
+                shooters, per = battery_salvo(launchers=bat.launchers, magazine=magazine,
+                                              ready_share=ready,
+                                              missiles_per_launcher=reg.missiles_per_launcher)
+                if shooters == 0 or left <= 0:
+                    break
+                magazine -= shooters * per
+                left -= scouting * expected_salvo_loss(
+                    shots=shooters * per, p_hit=reg.p_hit,
+                    interceptors=g.interceptors_per_ship * math.ceil(left),
+                    p_intercept=g.p_intercept,
+                    loss_per_hit=table.salvo.loss_per_hit / g.staying_power, targets=left)
+    return ships - max(0.0, left)
+
+
+def counterstrike_losses(s: Scenario, r: Rules, group: str, ships: float,
+                         scouting: float) -> float:
+    """Ships of Red group ``group`` that counterstrike units are expected to sink over the turns
+    an armed conflict lasts: one salvo per unit and turn, while its magazine lasts, when the
+    group at Red's objective is within the unit's range and tracked (``scouting``: the chance
+    a fresh track reaches the unit) (sim/forces/counterstrike.py)."""
+    g, salvo = s.red.groups[group], r.adjudication.salvo
+    turns = max(1, r.end.turns_after_armed_attack)
+    left = ships
+    for _, unit in sorted(s.blue.counterstrike.items()):
+        if _distance(s, unit.site, s.red.objective) > unit.range_nm:
+            continue
+        magazine = unit.magazine
+        for _ in range(turns):
+            shooters, per = battery_salvo(launchers=unit.launchers, magazine=magazine,
+                                          ready_share=1.0,
+                                          missiles_per_launcher=unit.missiles_per_launcher)
+            if shooters == 0 or left <= 0:
+                break
+            magazine -= shooters * per
+            left -= scouting * expected_salvo_loss(
+                shots=shooters * per, p_hit=unit.p_hit,
+                interceptors=g.interceptors_per_ship * math.ceil(left),
+                p_intercept=g.p_intercept, loss_per_hit=salvo.loss_per_hit / g.staying_power,
+                targets=left)
+    return ships - max(0.0, left)
