@@ -19,6 +19,7 @@ import numpy as np
 
 from engine.canonical import canonical
 from engine.sim.kernel import run
+from engine.sim.state import MeasuresOnly
 from engine.spec.rules import Rules
 from engine.spec.scenario import Scenario
 
@@ -26,19 +27,6 @@ Outcome = dict[str, Any]
 Case = tuple[Scenario, Rules]
 Task = tuple[int, str, int, int, int]  # case index, case JSON, root seed, first and last run
 CHUNK = 100  # runs per task at most: tasks of a second or two keep both cores busy to the end
-
-
-class MeasuresOnly:
-    """The sink of a measures-only run: the kernel builds no records at all."""
-
-    wants_records = False
-    wants_digest = False
-
-    def emit(self, record: dict[str, Any]) -> None:
-        return None
-
-    def end_turn(self, turn: int) -> None:
-        return None
 
 
 def seed_of(root: int, i: int) -> np.random.SeedSequence:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from engine.sim.adjudication import (
     battery_salvo,
@@ -107,37 +108,36 @@ def detection_delay_h(coverage: float, turn_hours: float) -> float:
     return min(cap, turn_hours / coverage) if coverage > 0 else cap
 
 
+@dataclass(frozen=True)
+class Shooter:
+    """One Blue firing unit as the estimate sees it: what each of its salvos can fire."""
+
+    launchers: float
+    missiles_per_launcher: int
+    magazine: int
+    ready_share: float
+    p_hit: float
+    salvos: int  # how many it can fire in the conflict's turns, magazine permitting
+
+
 def battery_losses(s: Scenario, r: Rules, readiness: Mapping[str, Readiness], group: str,
                    ships: float, scouting: float) -> float:
     """Ships of Red group ``group`` the anti-ship batteries in range of Red's objective are
-    expected to sink over the turns an armed conflict lasts, salvo by salvo with the
-    adjudication's salvo sizing and stochastic-salvo mean, each salvo needing a track
-    (``scouting``: the chance a fresh track reaches the battery)."""
-    g, table = s.red.groups[group], r.adjudication
+    expected to sink over the turns an armed conflict lasts, as often as displacement allows,
+    each salvo needing a track (``scouting``: the chance a fresh track reaches the battery)."""
     turns = max(1, r.end.turns_after_armed_attack)
-    left = ships
+    shooters = []
     for rid, reg in sorted(s.blue.littoral.items()):
         if not reg.anti_ship:
             continue
-        ready = table.littoral.ready_share[readiness.get(rid, reg.readiness)]
+        ready = r.adjudication.littoral.ready_share[readiness.get(rid, reg.readiness)]
         for _, bat in sorted(reg.batteries.items()):
-            if _distance(s, bat.site, s.red.objective) > reg.range_nm:
-                continue
-            magazine = bat.magazine + s.blue.sustainment.missile_resupply_per_turn * turns
-            salvos = max(1, math.floor(turns * s.turns.hours / reg.displace_h))
-            for _ in range(salvos):
-                shooters, per = battery_salvo(launchers=bat.launchers, magazine=magazine,
-                                              ready_share=ready,
-                                              missiles_per_launcher=reg.missiles_per_launcher)
-                if shooters == 0 or left <= 0:
-                    break
-                magazine -= shooters * per
-                left -= scouting * expected_salvo_loss(
-                    shots=shooters * per, p_hit=reg.p_hit,
-                    interceptors=g.interceptors_per_ship * math.ceil(left),
-                    p_intercept=g.p_intercept,
-                    loss_per_hit=table.salvo.loss_per_hit / g.staying_power, targets=left)
-    return ships - max(0.0, left)
+            if _distance(s, bat.site, s.red.objective) <= reg.range_nm:
+                shooters.append(Shooter(
+                    bat.launchers, reg.missiles_per_launcher,
+                    bat.magazine + s.blue.sustainment.missile_resupply_per_turn * turns,
+                    ready, reg.p_hit, max(1, math.floor(turns * s.turns.hours / reg.displace_h))))
+    return salvo_losses_over(s, r, group, ships, scouting, shooters)
 
 
 def counterstrike_losses(s: Scenario, r: Rules, group: str, ships: float,
@@ -146,23 +146,31 @@ def counterstrike_losses(s: Scenario, r: Rules, group: str, ships: float,
     an armed conflict lasts: one salvo per unit and turn, while its magazine lasts, when the
     group at Red's objective is within the unit's range and tracked (``scouting``: the chance
     a fresh track reaches the unit) (sim/forces/counterstrike.py)."""
-    g, salvo = s.red.groups[group], r.adjudication.salvo
     turns = max(1, r.end.turns_after_armed_attack)
+    shooters = [Shooter(u.launchers, u.missiles_per_launcher, u.magazine, 1.0, u.p_hit, turns)
+                for _, u in sorted(s.blue.counterstrike.items())
+                if _distance(s, u.site, s.red.objective) <= u.range_nm]
+    return salvo_losses_over(s, r, group, ships, scouting, shooters)
+
+
+def salvo_losses_over(s: Scenario, r: Rules, group: str, ships: float, scouting: float,
+                      shooters: list[Shooter]) -> float:
+    """Ships of ``group`` the shooters sink, salvo after salvo, each salvo sized as the engine
+    sizes it (adjudication.battery_salvo) and sinking the stochastic salvo's mean against the
+    ships still afloat, times the chance it has a track."""
+    g, per_hit = s.red.groups[group], r.adjudication.salvo.loss_per_hit
     left = ships
-    for _, unit in sorted(s.blue.counterstrike.items()):
-        if _distance(s, unit.site, s.red.objective) > unit.range_nm:
-            continue
+    for unit in shooters:
         magazine = unit.magazine
-        for _ in range(turns):
-            shooters, per = battery_salvo(launchers=unit.launchers, magazine=magazine,
-                                          ready_share=1.0,
-                                          missiles_per_launcher=unit.missiles_per_launcher)
-            if shooters == 0 or left <= 0:
+        for _ in range(unit.salvos):
+            count, per = battery_salvo(launchers=unit.launchers, magazine=magazine,
+                                       ready_share=unit.ready_share,
+                                       missiles_per_launcher=unit.missiles_per_launcher)
+            if count == 0 or left <= 0:
                 break
-            magazine -= shooters * per
+            magazine -= count * per
             left -= scouting * expected_salvo_loss(
-                shots=shooters * per, p_hit=unit.p_hit,
+                shots=count * per, p_hit=unit.p_hit,
                 interceptors=g.interceptors_per_ship * math.ceil(left),
-                p_intercept=g.p_intercept, loss_per_hit=salvo.loss_per_hit / g.staying_power,
-                targets=left)
+                p_intercept=g.p_intercept, loss_per_hit=per_hit / g.staying_power, targets=left)
     return ships - max(0.0, left)

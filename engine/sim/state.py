@@ -52,6 +52,19 @@ class ListSink(list[dict[str, Any]]):
         return None
 
 
+class MeasuresOnly:
+    """The sink of a measures-only run (sweeps, lever audits): the kernel builds no records."""
+
+    wants_records = False
+    wants_digest = False
+
+    def emit(self, record: dict[str, Any]) -> None:
+        return None
+
+    def end_turn(self, turn: int) -> None:
+        return None
+
+
 def r6(x: float) -> float:
     """Round a float for the log: stable text, and immune to last-bit platform differences."""
     return round(float(x), 6)

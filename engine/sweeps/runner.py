@@ -34,6 +34,7 @@ from engine.canonical import canonical, sha256_of
 from engine.errors import EngineError, Problem
 from engine.sim.controllers import Scripted
 from engine.sim.kernel import run
+from engine.sim.state import MeasuresOnly
 from engine.spec.order import Order
 from engine.spec.rules import Rules
 from engine.spec.scenario import Scenario, with_values
@@ -121,19 +122,6 @@ def cell_models(spec: dict[str, Any], cell: int) -> tuple[Scenario, Rules, dict[
     return _MODELS[key]
 
 
-class _Measures:
-    """The metrics-only sink: the kernel builds no records at all."""
-
-    wants_records = False
-    wants_digest = False
-
-    def emit(self, record: dict[str, Any]) -> None:
-        return None
-
-    def end_turn(self, turn: int) -> None:
-        return None
-
-
 def run_batch(spec_json: str, items: list[tuple[int, int]]) -> list[dict[str, Any]]:
     """Run (cell, replication) pairs; a run that raises records its error and the batch goes
     on."""
@@ -144,7 +132,7 @@ def run_batch(spec_json: str, items: list[tuple[int, int]]) -> list[dict[str, An
         row = base_row(spec, cell, rep)
         try:
             row.update(run(s, r, run_seed(spec, cell, rep), controllers or None,
-                           _Measures()).outcome)
+                           MeasuresOnly()).outcome)
         except Exception as e:
             row["error"] = f"{type(e).__name__}: {e}"
         rows.append(row)

@@ -9,7 +9,7 @@ from engine.io.loading import load_pair
 from engine.levers.paired import outcomes, run_task, seed_of
 from engine.levers.params import apply
 from engine.sim.kernel import run
-from engine.sweeps.runner import _Measures
+from engine.sim.state import MeasuresOnly
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def test_equal_cases_give_equal_outcomes_seed_by_seed(pair) -> None:
 
 def test_run_i_is_the_sweeps_common_seed_i(pair) -> None:
     got = outcomes([pair], runs=3, seed=5)[0]
-    want = [run(*pair, seed_of(5, i), sink=_Measures()).outcome for i in range(3)]
+    want = [run(*pair, seed_of(5, i), sink=MeasuresOnly()).outcome for i in range(3)]
     assert got == want
 
 

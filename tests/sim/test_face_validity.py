@@ -17,19 +17,9 @@ import pytest
 import engine
 from engine import load_pair
 from engine.sim.kernel import run
+from engine.sim.state import MeasuresOnly
 from engine.spec.rules import Rules
 from engine.spec.scenario import Scenario, with_turns, with_values
-
-
-class MeasuresOnly:
-    wants_records = False
-    wants_digest = False
-
-    def emit(self, record):
-        return None
-
-    def end_turn(self, turn):
-        return None
 
 
 def outcomes(scenario: Scenario, rules, n: int) -> list[dict]:

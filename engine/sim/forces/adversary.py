@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping
 from typing import Any
 
+import numpy as np
 import simpy
 
 from engine.sim import beliefs, escalation
+from engine.sim.adjudication import SalvoDraws, stochastic_salvo
 from engine.sim.forces import c2, isr, littoral
 from engine.sim.state import GroupState, World, r6
 from engine.spec.rules import Action
@@ -124,6 +126,21 @@ def first_seen(w: World, gid: str) -> float | None:
 
 def take_losses(w: World, gid: str, ships: float) -> None:
     w.red.groups[gid].ships -= ships
+
+
+def take_salvo(w: World, gid: str, rng: np.random.Generator, *, shooters: int, per: int,
+               p_hit: float) -> SalvoDraws:
+    """A salvo at group ``gid``: Armstrong's stochastic salvo against the group's interceptors
+    and staying power, its losses taken and tallied; every draw returned for the record."""
+    g, table = w.scenario.red.groups[gid], w.rules.adjudication.salvo
+    draws = stochastic_salvo(
+        rng, shooters=shooters, missiles_per_shooter=per, p_hit=p_hit,
+        targets=w.red.groups[gid].ships, interceptors_per_target=g.interceptors_per_ship,
+        p_intercept=g.p_intercept, loss_per_hit=table.loss_per_hit / g.staying_power,
+        loss_per_hit_sd=table.loss_per_hit_sd / g.staying_power)
+    take_losses(w, gid, draws.loss)
+    w.tally.add("red_losses", draws.loss)
+    return draws
 
 
 def watches(w: World, zone: str) -> bool:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from functools import partial
 
-from engine.sim.adjudication import battery_salvo, stochastic_salvo
+from engine.sim.adjudication import battery_salvo
 from engine.sim.forces import adversary, isr
 from engine.sim.state import World, r6
 from engine.spec.scenario import Scenario
@@ -74,20 +74,14 @@ def _target(w: World, uid: str) -> tuple[str, str] | None:
 
 def _salvo(w: World, uid: str, gid: str, zone: str) -> None:
     u, g = w.scenario.blue.counterstrike[uid], w.scenario.red.groups[gid]
-    table = w.rules.adjudication.salvo
     ships = w.red.groups[gid].ships
     shooters, per = battery_salvo(launchers=u.launchers, magazine=w.counterstrike.magazines[uid],
                                   ready_share=1.0, missiles_per_launcher=u.missiles_per_launcher)
     fired = shooters * per
     w.counterstrike.magazines[uid] -= fired
     w.counterstrike.fired_turn[uid] = w.turn
-    draws = stochastic_salvo(
-        w.rng(f"counterstrike.{uid}"), shooters=shooters, missiles_per_shooter=per,
-        p_hit=u.p_hit, targets=ships, interceptors_per_target=g.interceptors_per_ship,
-        p_intercept=g.p_intercept, loss_per_hit=table.loss_per_hit / g.staying_power,
-        loss_per_hit_sd=table.loss_per_hit_sd / g.staying_power)
-    adversary.take_losses(w, gid, draws.loss)
-    w.tally.add("red_losses", draws.loss)
+    draws = adversary.take_salvo(w, gid, w.rng(f"counterstrike.{uid}"), shooters=shooters,
+                                 per=per, p_hit=u.p_hit)
     w.tally.add("counterstrike_missiles", fired)
     w.emit("counterstrike.salvo", uid, {
         "target": gid, "from": u.site, "zone": zone, "shooters": shooters, "missiles": fired,

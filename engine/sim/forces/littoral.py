@@ -17,7 +17,7 @@ from typing import Any
 import simpy
 
 from engine.sim import beliefs, escalation
-from engine.sim.adjudication import battery_salvo, hazard_rate, salvo_losses, stochastic_salvo
+from engine.sim.adjudication import battery_salvo, hazard_rate, salvo_losses
 from engine.sim.forces import adversary, c2, isr
 from engine.sim.state import BatteryState, World, r6
 from engine.spec.rules import Action
@@ -204,7 +204,6 @@ def engage_regiment(w: World, rid: str) -> None:
 def _salvo(w: World, rid: str, bid: str, b: BatteryState, target: str) -> None:
     """One battery's salvo at one group (Armstrong's stochastic salvo), every draw recorded."""
     reg, g = w.scenario.blue.littoral[rid], w.scenario.red.groups[target]
-    table = w.rules.adjudication.salvo
     ships = w.red.groups[target].ships
     ready = w.rules.adjudication.littoral.ready_share[w.littoral.readiness[rid]]
     shooters, per = battery_salvo(launchers=b.launchers, magazine=b.magazine, ready_share=ready,
@@ -213,14 +212,9 @@ def _salvo(w: World, rid: str, bid: str, b: BatteryState, target: str) -> None:
         return
     fired = shooters * per
     b.magazine -= fired
-    draws = stochastic_salvo(
-        w.rng(f"salvo.{rid}.{bid}"), shooters=shooters, missiles_per_shooter=per,
-        p_hit=reg.p_hit, targets=ships, interceptors_per_target=g.interceptors_per_ship,
-        p_intercept=g.p_intercept, loss_per_hit=table.loss_per_hit / g.staying_power,
-        loss_per_hit_sd=table.loss_per_hit_sd / g.staying_power)
-    adversary.take_losses(w, target, draws.loss)
+    draws = adversary.take_salvo(w, target, w.rng(f"salvo.{rid}.{bid}"), shooters=shooters,
+                                 per=per, p_hit=reg.p_hit)
     b.ready_t = w.now + reg.displace_h  # shoot and scoot: it must move before firing again
-    w.tally.add("red_losses", draws.loss)
     w.emit("engagement.salvo", f"{rid}.{bid}", {
         "target": target, "shooters": shooters, "missiles": fired, "p_hit": reg.p_hit,
         "good_shots": draws.good_shots,
