@@ -92,9 +92,11 @@ def check_postures(n: int, strict: bool) -> None:
 def check_order(n: int, values: dict[str, float] | None = None, turns: int | None = None,
                 ) -> None:
     """The postures keep their order: never a later one below an earlier one, and the 2024
-    posture above the baseline (at very high rationality 2023 and 2024 may both always hold)."""
+    posture above the baseline unless deterrence holds in every run of every posture (a Red
+    close to a strict best reply, rationality 4, is deterred even by the baseline: the order
+    is then a tie, which the README states)."""
     b, a23, a24 = held_counts(n, values, turns)
-    assert b <= a23 <= a24 and b < a24, (values, turns, (b, a23, a24))
+    assert b <= a23 <= a24 and (b < a24 or b == n), (values, turns, (b, a23, a24))
 
 
 # each decision constant of the standard rules at the ends of the plausible range its comment in
