@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     from engine.levers.audit import Audit, Effect, ParameterResult
     from engine.levers.diff import PostureDiff
 
+# the options both commands take
+Workers = Annotated[int | None, typer.Option(min=1, help="Worker processes (default: every "
+                                                         "core).")]
+RootSeed = Annotated[int, typer.Option(min=0, help="Root seed.")]
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``levers`` and ``posture-diff`` commands to the app."""
@@ -39,10 +44,8 @@ def register(app: typer.Typer) -> None:
                  "segments; repeatable), e.g. blue.isr or rules.red_model.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the audit as JSON.")]
         = False,
-        workers: Annotated[int | None, typer.Option(min=1, help="Worker processes "
-                                                               "(default: every core).")]
-        = None,
-        seed: Annotated[int, typer.Option(min=0, help="Root seed.")] = 0,
+        workers: Workers = None,
+        seed: RootSeed = 0,
     ) -> None:
         """Vary every declared parameter one at a time (x0.25 and x4, the other flag, every
         other choice) on common seeds; flag DEAD and WRONG-SIGN parameters. Exit 0 when no
@@ -73,10 +76,8 @@ def register(app: typer.Typer) -> None:
         = False,
         as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
         = False,
-        workers: Annotated[int | None, typer.Option(min=1, help="Worker processes "
-                                                               "(default: every core).")]
-        = None,
-        seed: Annotated[int, typer.Option(min=0, help="Root seed.")] = 0,
+        workers: Workers = None,
+        seed: RootSeed = 0,
     ) -> None:
         """Split the difference from posture A to B into single changes, apply each alone to A
         and give its paired effect on P(deterrence holds) with a 95% interval, with A and B."""

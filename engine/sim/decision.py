@@ -66,7 +66,7 @@ def utility(action: Action, level: int, climb: float, est: RedEstimate,
     treaty = 1.0 if covered else 1.0 / (1.0 + w.credibility)
     p_answer = est.resolve * speed * treaty
     q = p_att * p_answer
-    gain = est.holding_gain if action.effect == "strike" and est.seized else action.gain
+    gain = worth(action, est.seized, est.holding_gain)
     kept = gain if armed else gain * (1 - p_att * (1 - est.gain_share))
     loss = 0.0
     if armed:
@@ -75,6 +75,12 @@ def utility(action: Action, level: int, climb: float, est: RedEstimate,
     eu = w.gain * kept - w.cost * action.cost * q * (1 + loss) - w.escalation_risk * climb
     return {"eu": eu, "p_detect": p_att, "p_answer": p_answer, "q": q, "gain": kept,
             "loss": loss, "climb": climb}
+
+
+def worth(action: Action, seized: bool, holding_gain: float) -> float:
+    """What a Red act is worth: its gain, except that a seizure is earned once and each later
+    seizure order only holds the objective (``holding_gain``). Adjudication scores the same."""
+    return holding_gain if action.effect == "strike" and seized else action.gain
 
 
 def quantal_choice(utilities: Mapping[str, float], rationality: float,

@@ -14,6 +14,7 @@ from typing import Literal
 
 import numpy as np
 
+from engine.sim import decision
 from engine.sim.forces import littoral
 from engine.sim.state import World, r6
 from engine.spec.rules import Action
@@ -103,11 +104,8 @@ def _score(w: World) -> set[int]:
 
 
 def gain_of(w: World, action: Action) -> float:
-    """What a Red act is worth: its gain, except that a seizure is earned once and each later
-    seizure order only holds the objective (``adjudication.holding_gain`` a turn)."""
-    if action.effect == "strike" and w.ladder.seized:
-        return w.rules.adjudication.holding_gain
-    return action.gain
+    """What a Red act is worth now (decision.worth, with the ladder's seizure)."""
+    return decision.worth(action, w.ladder.seized, w.rules.adjudication.holding_gain)
 
 
 def _gain(w: World, aid: str, gain: float, attributed: bool,

@@ -21,7 +21,7 @@ from engine.spec.rules import Rules
 from engine.spec.scenario import IsrDetachment, Scenario
 from engine.spec.types import Readiness, Tempo
 
-HOURS_PER_DAY = 24.0
+HOURS_PER_DAY = 24.0  # sorties_per_aircraft is a daily rate (rules: adjudication.detection)
 # Red's estimate counts a detection that never comes within a turn as two turns late
 UNSEEN_DELAY_TURNS = 2.0
 
@@ -36,6 +36,11 @@ def upkeep(s: Scenario, r: Rules, det: IsrDetachment) -> tuple[float, float]:
     return det.availability, det.maintenance_cancel_p
 
 
+def sortie_cycle_h(rate_per_day: float) -> float:
+    """Hours between one aircraft's planned launches at a daily sortie rate."""
+    return HOURS_PER_DAY / rate_per_day if rate_per_day > 0 else HOURS_PER_DAY
+
+
 def sorties_per_day(s: Scenario, r: Rules, det: IsrDetachment, tempo: Tempo) -> float:
     """Expected sorties one aircraft flies a day: a sortie is planned every 24/rate hours; one
     that flies takes endurance + turnaround (if longer) before the next, a cancelled one waits
@@ -45,7 +50,7 @@ def sorties_per_day(s: Scenario, r: Rules, det: IsrDetachment, tempo: Tempo) -> 
         return 0.0
     available, maintenance = upkeep(s, r, det)
     fly = available * (1 - det.weather_cancel_p) * (1 - maintenance)
-    cycle = HOURS_PER_DAY / rate
+    cycle = sortie_cycle_h(rate)
     period = fly * max(det.endurance_h + det.turnaround_h, cycle) + (1 - fly) * cycle
     return HOURS_PER_DAY * fly / period
 
@@ -76,7 +81,7 @@ def coverage_by_source(s: Scenario, r: Rules, zone: str,
         if reg.sensor_sweep_nm <= 0 or reg.sensor_kts <= 0:
             continue
         for _, bat in sorted(reg.batteries.items()):
-            if bat.site != zone and _distance(s, bat.site, zone) <= reg.range_nm:
+            if bat.site != zone and s.distance(bat.site, zone) <= reg.range_nm:
                 out.append((reg.hq_node, hours * hazard_rate(
                     sweep_width=reg.sensor_sweep_nm, speed=reg.sensor_kts, area=area), 1.0))
     return out
@@ -86,14 +91,6 @@ def posture_coverage(s: Scenario, r: Rules, zone: str, tempo: Tempo = "normal") 
     """Koopman coverage (sum of hazard x hours) the declared posture searches over ``zone`` in
     one turn, every source together (see :func:`coverage_by_source`)."""
     return sum(cov for _, cov, _ in coverage_by_source(s, r, zone, tempo))
-
-
-def _distance(s: Scenario, a: str, b: str) -> float:
-    """Distance as the simulation reads it: infinite where no distance entry joins the zones."""
-    try:
-        return s.distance(a, b)
-    except KeyError:
-        return math.inf
 
 
 def seen_probability(coverage: float, r: Rules) -> float:
@@ -132,7 +129,7 @@ def battery_losses(s: Scenario, r: Rules, readiness: Mapping[str, Readiness], gr
             continue
         ready = r.adjudication.littoral.ready_share[readiness.get(rid, reg.readiness)]
         for _, bat in sorted(reg.batteries.items()):
-            if _distance(s, bat.site, s.red.objective) <= reg.range_nm:
+            if s.distance(bat.site, s.red.objective) <= reg.range_nm:
                 shooters.append(Shooter(
                     bat.launchers, reg.missiles_per_launcher,
                     bat.magazine + s.blue.sustainment.missile_resupply_per_turn * turns,
@@ -149,7 +146,7 @@ def counterstrike_losses(s: Scenario, r: Rules, group: str, ships: float,
     turns = max(1, r.end.turns_after_armed_attack)
     shooters = [Shooter(u.launchers, u.missiles_per_launcher, u.magazine, 1.0, u.p_hit, turns)
                 for _, u in sorted(s.blue.counterstrike.items())
-                if _distance(s, u.site, s.red.objective) <= u.range_nm]
+                if s.distance(u.site, s.red.objective) <= u.range_nm]
     return salvo_losses_over(s, r, group, ships, scouting, shooters)
 
 

@@ -442,8 +442,9 @@ class Scenario(Frozen):
         return self
 
     def distance(self, a: str, b: str) -> float:
-        """Distance in nautical miles between two zones (0 within a zone)."""
-        return _distance_table(self)[(a, b)]
+        """Distance in nautical miles between two zones (0 within a zone; infinite when no
+        distance entry joins them: never in range, never reached)."""
+        return _distance_table(self).get((a, b), math.inf)
 
 
 def _distance_table(s: Scenario) -> dict[tuple[str, str], float]:

@@ -94,15 +94,7 @@ def _salvo(w: World, uid: str, gid: str, zone: str) -> None:
 
 # ---- the reach, one rule for the engine and any estimate --------------------------------------
 
-def distance_nm(s: Scenario, a: str, b: str) -> float:
-    """Distance between zones as the simulation reads it: infinite with no distance entry."""
-    try:
-        return s.distance(a, b)
-    except KeyError:
-        return math.inf
-
-
 def in_range(s: Scenario, uid: str, zone: str) -> bool:
     """Whether a counterstrike unit reaches ``zone`` from its site."""
     u = s.blue.counterstrike[uid]
-    return distance_nm(s, u.site, zone) <= u.range_nm
+    return s.distance(u.site, zone) <= u.range_nm

@@ -19,12 +19,11 @@ import simpy
 
 from engine.sim import escalation
 from engine.sim.adjudication import detection_time, hazard_rate, search_probability
-from engine.sim.estimates import upkeep
+from engine.sim.estimates import sortie_cycle_h, upkeep
 from engine.sim.forces import adversary, c2
 from engine.sim.state import Track, Window, World, r6
 from engine.spec.types import Tempo
 
-HOURS_PER_DAY = 24.0  # sorties_per_aircraft is a daily rate (rules: adjudication.detection)
 Relay = Callable[[str, str], bool]  # (group, zone) -> whether a partner passes the detection on
 
 
@@ -47,11 +46,6 @@ def set_tempo(w: World, level: Tempo) -> None:
 def listen(w: World, node: str, listener: Callable[[], None]) -> None:
     """Call ``listener`` whenever a track reaches ``node``."""
     w.isr.listeners.setdefault(node, []).append(listener)
-
-
-def sortie_cycle_h(rate_per_day: float) -> float:
-    """Hours between one aircraft's launches at a daily sortie rate."""
-    return HOURS_PER_DAY / rate_per_day if rate_per_day > 0 else HOURS_PER_DAY
 
 
 def _aircraft(w: World, det_id: str, k: int) -> Generator[simpy.Event, Any, None]:
