@@ -34,6 +34,17 @@ def assess(w: World) -> None:
     w.emit("turn.end", "", public)
 
 
+def turn_row(w: World, red_action: str, red_p: float | None) -> dict[str, Any]:
+    """The turn's row of a sweep's per-turn table (TurnSeries), read at the turn's end."""
+    links = w.c2.links
+    up = sum(1 for link in links.values() if link.degraded_until <= w.now)
+    return {"turn": w.turn, "rung": w.ladder.rung, "level": w.rules.rung_level(w.ladder.rung),
+            "detections": int(w.tally.get("detections")),
+            "c2_available": up / len(links) if links else 1.0,
+            "red_action": red_action, "red_action_p": red_p,
+            "blue_actions": "+".join(a for side, a in w.tally.actions if side == "blue")}
+
+
 def digest(w: World) -> str:
     """A short hash of the whole mutable state: replays must reach the same digest each turn."""
     lad, mind = w.ladder, w.mind

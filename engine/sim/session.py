@@ -26,7 +26,7 @@ import simpy
 
 from engine.errors import EngineError
 from engine.sim import beliefs, effects, escalation
-from engine.sim.assessment import assess, outcome_measures
+from engine.sim.assessment import assess, outcome_measures, turn_row
 from engine.sim.controllers import Decision, Menu, MenuItem
 from engine.sim.decision import condition_holds
 from engine.sim.forces import adversary, alliance, c2, counterstrike, isr, littoral, partners
@@ -120,6 +120,7 @@ class Session:
         if self.w.recording:
             self.w.watchers.append(self._watch)
         self._ended = False
+        self._wants_turns = getattr(self.sink, "wants_turns", False)
         # what the scenario's forces can never do (no cyber unit, no regiment): decided once
         self._fixed: dict[Team, dict[str, str]] = {
             side: {item.action: why for item, action in game.menu_items[side]
@@ -219,6 +220,8 @@ class Session:
         escalation.adjudicate(w)
         beliefs.observe(w)
         assess(w)
+        if self._wants_turns:
+            self.sink.turn_row(self._turn_row())  # type: ignore[attr-defined]
         self._ended = escalation.ended(w)
         w.tally.close()
         self.sink.end_turn(w.turn)
@@ -245,6 +248,14 @@ class Session:
         self._submitted, self._menus = {}, {}
         self._facts = {t: side_facts(self.w, t) for t in ("blue", "red")}
         self._deal()
+
+    def _turn_row(self) -> dict[str, Any]:
+        """Red's choice this turn and the chance its controller gave it, with the turn's state."""
+        red = self._submitted.get("red")
+        action = red.orders[0].action if red and red.orders else ""
+        options = (red.explanation or {}).get("options", {}) if red else {}
+        p = options.get(action, {}).get("p")
+        return turn_row(self.w, action, None if p is None else float(p))
 
     def _deal(self) -> None:
         """Each side's decision draw for the turn, taken at its start whether or not anyone

@@ -65,6 +65,19 @@ class MeasuresOnly:
         return None
 
 
+class TurnSeries(MeasuresOnly):
+    """Measures only, plus one small row per turn played (a sweep's per-turn table): the
+    session hands it ``turn_row`` at each turn's end."""
+
+    wants_turns = True
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def turn_row(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+
+
 def r6(x: float) -> float:
     """Round a float for the log: stable text, and immune to last-bit platform differences."""
     return round(float(x), 6)

@@ -193,3 +193,32 @@ def test_a_finished_session_refuses_more_turns():
         s.step()
     with pytest.raises(engine.EngineError, match="over"):
         s.step()
+
+
+def test_turn_series_rows_agree_with_the_log_and_outcome() -> None:
+    """A TurnSeries run gives one row per turn played whose counts add up to the outcome, and
+    whose Red choice is the order the full log records, with the probability Red's quantal
+    controller gave it in the logged explanation."""
+    from engine import load_pair
+    from engine.sim.kernel import run
+    from engine.sim.state import ListSink, TurnSeries
+
+    s, r = load_pair("alliance-2023")
+    for seed in (1, 5, 9):
+        series, log = TurnSeries(), ListSink()
+        outcome = run(s, r, seed, sink=series).outcome
+        assert outcome == run(s, r, seed, sink=log).outcome
+        rows = series.rows
+        assert [row["turn"] for row in rows] == list(range(1, outcome["turns_played"] + 1))
+        assert sum(row["detections"] for row in rows) == outcome["detections"]
+        red = {rec["turn"]: rec for rec in log if rec["kind"] == "red.decision"}
+        orders = {rec["turn"]: rec["data"]["orders"] for rec in log
+                  if rec["kind"] == "orders" and rec["unit"] == "red"}
+        ends = {rec["turn"]: rec["data"]["rung"] for rec in log if rec["kind"] == "turn.end"}
+        for row in rows:
+            t = row["turn"]
+            assert row["red_action"] == (orders[t][0]["action"] if orders[t] else "")
+            assert row["red_action_p"] == pytest.approx(
+                red[t]["data"]["options"][row["red_action"]]["p"], abs=1e-6)
+            assert row["rung"] == ends[t]
+            assert 0.0 <= row["c2_available"] <= 1.0
