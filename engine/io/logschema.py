@@ -304,7 +304,7 @@ def make_header(scenario: BaseModel, rules: BaseModel, seed: dict[str, Any],
     s_data, r_data = scenario.model_dump(mode="json"), rules.model_dump(mode="json")
     return {
         "format": LOG_FORMAT, "version": LOG_VERSION, "engine": engine_version, "seed": seed,
-        "scenario": s_data, "rules": r_data, "scenario_sha256": sha256_of(s_data),
-        "rules_sha256": sha256_of(r_data),
+        "scenario": s_data, "rules": r_data, "scenario_sha256": sha256_of(s_data, finite=True),
+        "rules_sha256": sha256_of(r_data, finite=True),
         "controllers": dict(sorted(controllers.items())), "parent": parent,
     }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from engine.canonical import canonical
+from engine.canonical import encode
 from engine.sim.forces import c2, isr
 from engine.sim.state import World, r6, rounded
 from engine.sim.views import blue_situation, red_situation
@@ -65,8 +65,7 @@ def digest(w: World) -> str:
         "authority": w.littoral.authority, "tempo": w.isr.tempo,
         "readiness": w.littoral.readiness, "fired_early": sorted(w.fired_early),
     }
-    text = canonical(state)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return hashlib.sha256(encode(state, finite=True)).hexdigest()[:16]  # floats via r6
 
 
 def outcome_measures(w: World) -> dict[str, Any]:

@@ -79,12 +79,23 @@ class TurnSeries(MeasuresOnly):
 
 
 def r6(x: float) -> float:
-    """Round a float for the log: stable text, and immune to last-bit platform differences."""
-    return round(float(x), 6)
+    """Round a float for the log: stable text, and immune to last-bit platform differences.
+    NaN and infinities are refused here (ValueError), where they arise, not in the encoder."""
+    x = round(float(x), 6)
+    if x - x != 0.0:  # NaN - NaN and inf - inf are NaN; every finite x gives 0.0
+        raise ValueError(f"a non-finite number ({x}) reached the log")
+    return x
 
 
 def rounded(value: Any) -> Any:
     """Floats rounded for the log (r6), through nested dicts and lists."""
+    kind = type(value)  # exact types first: this runs over every state record of a log
+    if kind is float:
+        return r6(value)
+    if kind is int or kind is str or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return {k: rounded(v) for k, v in value.items()}
     if isinstance(value, float):
         return r6(value)
     if isinstance(value, Mapping):
