@@ -8,11 +8,11 @@ simulation (which imports nothing from I/O) and the log use the same functions.
 
 Speed. orjson encodes about ten times faster than the standard library, and its text is the
 reference encoder's (``json.dumps`` with the options above) except in three places, each
-detected here and handed to the reference encoder: numbers below 1e-4 (``1e-07`` and ``5e-05``
-against orjson's ``1e-7`` and ``0.00005``), NaN and infinities (orjson writes ``null``; the reference
-refuses them), and anything orjson will not encode (non-string keys, integers past 64 bits, float
-subclasses such as numpy's). So the bytes are the reference's, always; tests compare the two on
-every golden log and on generated objects.
+detected here and handed to the reference encoder: numbers below 1e-4 (``1e-07`` and
+``5e-05`` against orjson's ``1e-7`` and ``0.00005``), NaN and infinities (orjson writes ``null``;
+the reference refuses them), and anything orjson will not encode (non-string keys, integers past
+64 bits, float subclasses such as numpy's). So the bytes are the reference's, always; tests
+compare the two on every golden log and on generated objects.
 """
 
 from __future__ import annotations

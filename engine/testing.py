@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.io.eventlog import canonical, check_chain, read_lines, run_logged
+from engine.canonical import canonical
+from engine.io.eventlog import check_chain, read_lines, run_logged
 from engine.io.loading import builtin_names, load_pair
 from engine.sim.controllers import as_decision, default_controllers, name_of
 from engine.sim.kernel import run

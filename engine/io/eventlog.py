@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from engine.canonical import canonical, encode
+from engine.canonical import encode
 from engine.errors import LogError, Problem
 from engine.io.logschema import LOG_FORMAT, LOG_VERSION, make_header
 

@@ -9,7 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from engine import load_pair
-from engine.io.eventlog import canonical, check_chain, read_lines, run_logged, unseal
+from engine.canonical import canonical
+from engine.io.eventlog import check_chain, read_lines, run_logged, unseal
 from engine.io.logschema import (
     LOG_VERSION,
     Footer,
