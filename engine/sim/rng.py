@@ -7,6 +7,7 @@ adding a unit does not shift another unit's draws.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any, cast
 
@@ -15,6 +16,7 @@ import numpy as np
 Seed = int | np.random.SeedSequence
 
 
+@functools.lru_cache(maxsize=8192)  # names repeat in every run; the hash is pure
 def stable_key(name: str) -> int:
     """A 63-bit integer derived from a stream name, identical on every platform."""
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big") >> 1

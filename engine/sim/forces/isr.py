@@ -68,7 +68,7 @@ def _aircraft(w: World, det_id: str, k: int) -> Generator[simpy.Event, Any, None
     while True:
         rate = sorties_per[w.isr.tempo[det_id]]
         cycle = sortie_cycle_h(rate)
-        draws = rng.random(4)
+        draws = rng.random(4).tolist()  # Python floats: compared below, cheaply
         p_space = table.cyber.space_isr_penalty if w.c2.space_degraded_until > env.now else 0.0
         reason = _cancelled(rate, p_available, det.weather_cancel_p, p_maintenance,
                             p_space, draws)
@@ -98,7 +98,7 @@ def _aircraft(w: World, det_id: str, k: int) -> Generator[simpy.Event, Any, None
 
 
 def _cancelled(rate: float, p_available: float, p_weather: float, p_maintenance: float,
-               p_space: float, draws: np.ndarray) -> str:
+               p_space: float, draws: list[float]) -> str:
     """Why a sortie does not fly, or "" when it does (one draw per cause, in this order)."""
     u_avail, u_weather, u_maint, u_space = draws
     if rate == 0 or u_avail >= p_available:

@@ -37,7 +37,8 @@ def sense(w: World) -> None:
         if p.hours_per_turn <= 0:
             continue
         for zone in sorted(set(p.zones) & occupied):
-            w.env.process(_search(w, pid, zone, turn_hazard(s, pid, zone)))
+            hazard = w.memo(("partner.hazard", pid, zone), partial(turn_hazard, s, pid, zone))
+            w.env.process(_search(w, pid, zone, hazard))
 
 
 def turn_hazard(s: Scenario, pid: str, zone: str) -> float:
