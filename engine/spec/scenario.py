@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
@@ -628,12 +628,18 @@ def _child(node: object, part: str, path: str) -> object:
     raise KeyError(f"no field '{part}' in '{path}'")
 
 
+def cut_turns(data: dict[str, Any], count: int) -> None:
+    """Set a scenario's dumped data to ``count`` turns, dropping the injects after the last
+    (the one rule for ``wargame run --turns`` and a sweep's ``turns.count`` factor)."""
+    data["turns"]["count"] = count
+    data["injects"] = [i for i in data["injects"] if i["turn"] <= count]
+
+
 def with_turns(s: Scenario, count: int) -> Scenario:
     """The scenario cut (or extended) to ``count`` turns, dropping injects after the last;
     ScenarioError when that many turns break a limit."""
     data = s.model_dump(mode="json")
-    data["turns"]["count"] = count
-    data["injects"] = [i for i in data["injects"] if i["turn"] <= count]
+    cut_turns(data, count)
     try:
         return Scenario.model_validate(data)
     except ValidationError as e:
