@@ -122,7 +122,7 @@ def simpy_baseline(procs: int = BASELINE_PROCS, events: int = BASELINE_EVENTS,
 
 # ---- engine runs -----------------------------------------------------------------------------
 
-def make_modes(s: Any, r: Any, log_path: Path) -> dict[str, Callable[[int], Any]]:
+def make_modes(s: Any, r: Any, folder: Path) -> dict[str, Callable[[int], Any]]:
     names = {side: c.name for side, c in default_controllers(r).items()}
 
     def metrics_only(seed: int) -> Any:
@@ -133,7 +133,9 @@ def make_modes(s: Any, r: Any, log_path: Path) -> dict[str, Callable[[int], Any]
 
     def log_file(seed: int) -> Any:
         header = make_header(s, r, describe(run_sequence(seed)), names, "bench")
-        writer = LogWriter(log_path, header)
+        # a new file per run, as `wargame run --out` writes one: reusing one path would time
+        # the file system truncating the last run's log as well
+        writer = LogWriter(folder / f"seed-{seed}.jsonl", header)
         result = run(s, r, seed, sink=writer)
         writer.close(result.outcome, result.outcome["turns_played"])
         return result
@@ -176,7 +178,7 @@ def time_modes(modes: dict[str, Callable[[int], Any]], seeds: range) -> dict[str
     beside each seed. Modes are interleaved seed by seed, their order rotated, so drift in
     machine load falls on all of them, and on the yardstick, alike."""
     keys = list(modes)
-    for seed in range(min(WARMUP_RUNS, len(seeds))):
+    for seed in range(seeds.stop, seeds.stop + WARMUP_RUNS):  # seeds not timed after
         for k in keys:
             modes[k](seed)
     times: dict[str, list[float]] = {k: [] for k in [*keys, "raw"]}
@@ -263,9 +265,8 @@ def main(argv: list[str] | None = None) -> int:
 
     # 3. timings per sink
     with tempfile.TemporaryDirectory(prefix="wargame-bench-") as tmp:
-        log_path = Path(tmp) / "run.jsonl"
-        times = time_modes(make_modes(s, r, log_path), seeds)
-        log_bytes = log_path.stat().st_size
+        times = time_modes(make_modes(s, r, Path(tmp)), seeds)
+        log_bytes = (Path(tmp) / f"seed-{seeds[-1]}.jsonl").stat().st_size
     raw_ns = times.pop("raw")
     rows = []
     for k, ts in times.items():
