@@ -31,9 +31,11 @@ EXPECTED: dict[str, tuple[int, tuple[str, ...]]] = {
         "figures: rung, detections, c2, losses", "deterrence held in",
         "Turn 2 as Blue saw it:", "refused: jam_space: the scenario gives Red no counterspace unit",
         "turn 5: Blue ", "the session loop and engine.run play the same game: True")),
-    "02-posture-sweep.ipynb": (2, (
-        "runs in", "P(held)", "alliance-2024 - alliance-2023", "P(seen)",
-        "blue.isr.mq9.aircraft", "blue.c2.consultation_h")),
+    "02-posture-sweep.ipynb": (3, (
+        "runs in", "P(held)", "alliance-2024 - alliance-2023", "paired 95% CI",
+        "mean P(Red's chosen action)", "Sobol: ", "rules.red_model.rationality",
+        "blue.isr.mq9.aircraft", "design points, deterrence fails in", "PRIM box: coverage",
+        "largest total Sobol' index")),
     "03-log-analysis.ipynb": (3, (
         "games logged", "isr.detect", "c2.message.delivered", "fork with seed",
         "verified:", "fork record:", "removed")),

@@ -155,6 +155,7 @@ class SchemaKind(StrEnum):
     scenario = "scenario"
     rules = "rules"
     log = "log"
+    sweep = "sweep"
 
 
 class Backend(StrEnum):
@@ -177,6 +178,20 @@ class Continuation(StrEnum):
     recorded = "recorded"
 
 
+class AfterRecorded(StrEnum):
+    """What Blue does after the last turn of a recorded game (sweep --blue-orders-from)."""
+
+    stop = "stop"
+    doctrine = "doctrine"
+
+
+class Compare(StrEnum):
+    """Which differences in P(held) a sweep's summary shows."""
+
+    first = "first"
+    all = "all"
+
+
 # how a wrong value is refused: {name} the option, {value} as typed, {either} "a, b or c",
 # {all} "a, b, c"
 _MESSAGES: dict[type[StrEnum], str] = {
@@ -187,7 +202,8 @@ _MESSAGES: dict[type[StrEnum], str] = {
 _DEFAULT_MESSAGE = "{name}: expected {either}, found '{value}'"
 _ENUMS: dict[tuple[str, ...], type[StrEnum]] = {
     tuple(m.value for m in e): e
-    for e in (Side, BriefFormat, ReportFormat, SchemaKind, Backend, Player, Continuation)}
+    for e in (Side, BriefFormat, ReportFormat, SchemaKind, Backend, Player, Continuation,
+              AfterRecorded, Compare)}
 
 
 def either(values: Iterable[str]) -> str:

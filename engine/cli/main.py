@@ -35,7 +35,7 @@ from engine.cli.play import register as register_play_command
 from engine.cli.report import register as register_report_commands
 from engine.cli.serve import register as register_serve_command
 from engine.cli.sweep import sweep_app
-from engine.errors import EngineError
+from engine.errors import EngineError, Problem
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -108,12 +108,19 @@ def _check_pair(s: Scenario, path: Path) -> None:
 
 @app.command()
 def schema(
-    kind: Annotated[SchemaKind, typer.Argument(help="Which files: scenario, rules or log.")],
+    kind: Annotated[SchemaKind, typer.Argument(
+        help="Which files: scenario, rules, log, or sweep (its tables' data dictionary).")],
+    folder: Annotated[Path | None, typer.Argument(
+        help="With sweep: a sweep folder, to include its factor columns.")] = None,
 ) -> None:
-    """Print the JSON Schema of scenario or rules files, or of log lines."""
+    """Print the JSON Schema of scenario or rules files or of log lines, or the data
+    dictionary of a sweep's Parquet tables."""
     from engine.io.schemas import json_schema
 
-    sys.stdout.write(json_schema(kind.value))
+    if folder is not None and kind.value != "sweep":
+        raise EngineError("", (Problem("schema", "a folder goes with `wargame schema sweep` "
+                                                 "only", field="FOLDER"),))
+    sys.stdout.write(json_schema(kind.value, None if folder is None else str(folder)))
 
 
 @app.command()

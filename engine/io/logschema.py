@@ -55,7 +55,11 @@ class _Strict(BaseModel):
 
 class Seed(_Strict):
     entropy: int = Field(ge=0, description="Root entropy of the run's numpy SeedSequence.")
-    spawn_key: list[int] = Field(description="Spawn key (sweep cell, replication) or empty.")
+    spawn_key: list[int] = Field(description=(
+        "Spawn key of the root SeedSequence: empty for a run seeded by one integer (wargame "
+        "run --seed; a sweep's run, whose row's seed is the entropy); non-empty only for a "
+        "SeedSequence given to engine.run_logged from Python (a fork keeps its parent's) or a "
+        "run of a wargame-sweep/1 sweep."))
 
     @field_validator("spawn_key")
     @classmethod

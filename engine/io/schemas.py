@@ -29,10 +29,18 @@ COMMENT = ("Written for YAML 1.2 (the loader reads YAML 1.2 core-schema scalars)
            "and their parameters, and the run-size budget.")
 
 
-def json_schema(kind: str) -> str:
-    """The JSON Schema text for ``scenario``, ``rules`` or ``log`` (KeyError otherwise)."""
+def json_schema(kind: str, folder: str | None = None) -> str:
+    """The JSON Schema text for ``scenario``, ``rules`` or ``log``, or the data dictionary of a
+    sweep's tables for ``sweep`` (with a sweep folder: its own factor columns too); KeyError
+    for another kind."""
     if kind == "log":
         return json.dumps(log_json_schema(), indent=2, sort_keys=True) + "\n"
+    if kind == "sweep":
+        from engine.sweeps.columns import data_dictionary
+        from engine.sweeps.store import read_manifest
+
+        factors = read_manifest(folder)["spec"]["factors"] if folder is not None else None
+        return json.dumps(data_dictionary(factors), indent=2, sort_keys=True) + "\n"
     return json.dumps(input_schema(kind), indent=2, sort_keys=True) + "\n"
 
 

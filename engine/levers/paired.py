@@ -1,10 +1,13 @@
 """Run several (scenario, rules) cases on the same seeds, measures only, in parallel.
 
-Run i of every case draws from ``SeedSequence(seed, spawn_key=(i,))``, the seeds of a sweep
-with common random numbers (engine/sweeps/runner.py): the same named unit meets the same
-weather, maintenance and message-loss draws in every case, so a difference between two cases
-on one seed comes from the cases, and a parameter that nothing reads changes nothing at all.
-Results do not depend on the number of workers: a run's numbers depend only on its seed.
+Run i of every case plays from ``SeedSequence(seed, spawn_key=(i,))`` itself, its root sequence
+(common random numbers): the same named unit meets the same weather, maintenance and
+message-loss draws in every case, so a difference between two cases on one seed comes from the
+cases, and a parameter that nothing reads changes nothing at all. Sweeps key their runs the same
+way but fold that sequence to one integer seed (``generate_state(1, uint64)[0] >> 1``,
+engine/sweeps/worker.py run_seed) and play from ``SeedSequence(that int)``, so run i here is
+not a sweep's run i for the same root. Results do not depend on the number of workers: a run's
+numbers depend only on its seed.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ CHUNK = 100  # runs per task at most: tasks of a second or two keep both cores b
 
 
 def seed_of(root: int, i: int) -> np.random.SeedSequence:
-    """The seed of run i (the sweeps' common-random-numbers seed)."""
+    """The root sequence of run i, the same for every case (not a sweep's integer seed)."""
     return np.random.SeedSequence(root, spawn_key=(i,))
 
 

@@ -31,11 +31,6 @@ def run_sequence(seed: Seed) -> np.random.SeedSequence:
     return np.random.SeedSequence(int(seed))
 
 
-def sweep_sequence(root: int, cell: int, replication: int) -> np.random.SeedSequence:
-    """Run ``replication`` of design cell ``cell``: common random numbers across cells."""
-    return np.random.SeedSequence(root, spawn_key=(cell, replication))
-
-
 def describe(seq: np.random.SeedSequence) -> dict[str, Any]:
     """JSON-ready description from which :func:`from_description` rebuilds the sequence."""
     # run_sequence always builds from one int, so the entropy is an int (numpy types it as

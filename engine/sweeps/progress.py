@@ -31,6 +31,8 @@ class RichProgress:
         self._task: TaskID | None = None
 
     def start(self, todo: int, already: int) -> None:
+        """A bar for a sweep (or a new round of one: the previous bar is closed)."""
+        self.stop()
         if not self.console.is_terminal:
             return
         self._bar = Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(),

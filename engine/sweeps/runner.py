@@ -1,92 +1,72 @@
-"""Monte Carlo sweeps: a design of cells times replications, run in batches on a backend, results
-streamed to chunked Parquet with a manifest, resumable after any interruption.
+"""Monte Carlo sweeps: a design of cells times replications, run in batches on a backend, rows
+streamed to two Parquet tables with a manifest (``store.py``), resumable and extensible.
 
-Seeds. With common random numbers (the default) run i of *every* cell draws from
-``SeedSequence(root, spawn_key=(i,))``: the same named unit meets the same weather, maintenance
-and message-loss draws in every posture, so differences between cells come from the postures, not
-from luck. With ``seeding="independent"`` run i of cell c draws from ``spawn_key=(c, i)``. Either
-way any run can be reproduced alone, and results do not depend on worker count, batch size or
-backend, because a run's numbers depend only on its seed.
+Seeds. Every run has one integer seed, stored in its row: ``engine.run(scenario, rules, seed)``
+replays it. With common random numbers (the default) run i of *every* cell has the seed drawn
+from ``SeedSequence(root, spawn_key=(i,))``: the same named unit meets the same weather,
+maintenance and message-loss draws in every posture, so differences between cells come from the
+postures, not from luck. With ``seeding="independent"`` the spawn key is (cell key, i), the cell
+key hashing the cell's content. Results do not depend on worker count, batch size or backend.
 
-Storage. ``DIR/manifest.json`` names the sweep (scenario and rules hashes, design, root seed,
-engine version) and embeds its full specification; ``DIR/chunks/part-NNNNNN.parquet`` hold rows,
-each written to a temporary name and renamed, so a chunk is either whole or absent. ``resume``
-skips every run already in a chunk; a directory whose manifest differs is refused.
+Checkpoints. Rows reach disk every ``checkpoint_seconds`` (30) and every ``checkpoint_rows``
+(5,000) runs, whichever comes first; SIGINT and SIGTERM finish the batches in flight, write them
+and raise ``SweepInterrupted``.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import os
+import signal
+import sys
+import tempfile
+import threading
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from engine import __version__
-from engine.canonical import canonical, sha256_of
+from engine.canonical import canonical
 from engine.errors import EngineError, Problem
-from engine.sim.controllers import Scripted
-from engine.sim.kernel import run
-from engine.sim.state import MeasuresOnly
-from engine.spec.order import Order
-from engine.spec.rules import Rules
-from engine.spec.scenario import Scenario, with_values
-from engine.sweeps.design import Cell, cells, grid, latin_hypercube
+from engine.sweeps.columns import OUTCOME_FIELDS, run_schema, turn_schema
+from engine.sweeps.spec import build_spec, policy_blob
+from engine.sweeps.store import (
+    Done,
+    Store,
+    iter_rows,
+    load_results,
+    load_turns,
+    manifest_of,
+    open_store,
+    read_manifest,
+)
 
-MANIFEST = "manifest.json"
-SWEEP_FORMAT = "wargame-sweep/1"
-CHUNK_ROWS = 5000
+__all__ = ["OUTCOME_FIELDS", "SweepInterrupted", "build_spec", "execute", "load_results",
+           "load_turns", "manifest_of", "parse_run_id", "read_manifest", "regenerate_run",
+           "run_id", "run_seed", "sweep", "until_halfwidth"]
 
-OUTCOME_FIELDS: list[tuple[str, pa.DataType]] = [
-    ("deterrence_held", pa.bool_()), ("failure_turn", pa.int64()), ("known_turn", pa.int64()),
-    ("article5_turn", pa.int64()), ("highest_rung", pa.string()),
-    ("highest_level", pa.int64()), ("turns_played", pa.int64()),
-    ("red_gains", pa.float64()), ("red_losses", pa.float64()), ("blue_losses", pa.float64()),
-    ("incursions", pa.int64()), ("incursions_detected", pa.int64()),
-    ("mean_time_to_detect_h", pa.float64()), ("detections", pa.int64()),
-    ("c2_messages", pa.int64()), ("c2_mean_latency_h", pa.float64()),
-    ("c2_delivery_rate", pa.float64()),
-]
-
-
-# ---- the specification a worker needs --------------------------------------------------------
-
-def make_spec(scenarios: list[Scenario], rules: Rules, design: list[Cell], replications: int,
-              root: int, seeding: str, blue_orders: dict[int, list[dict]] | None,
-              design_info: dict[str, Any]) -> dict[str, Any]:
-    """A JSON-ready description of the whole sweep; its hash names the sweep."""
-    if seeding not in ("crn", "independent"):
-        raise _bad("seeding", f"expected crn or independent, found '{seeding}'")
-    spec = {
-        "engine": __version__, "root": int(root), "seeding": seeding,
-        "replications": int(replications),
-        "scenarios": [s.model_dump(mode="json") for s in scenarios],
-        "rules": rules.model_dump(mode="json"),
-        "cells": [{"index": c.index, "scenario": c.scenario, "values": c.values}
-                  for c in design],
-        "blue_orders": {str(k): v for k, v in sorted((blue_orders or {}).items())} or None,
-        "design": design_info,
-    }
-    spec["key"] = sha256_of(spec)
-    return spec
+CHECKPOINT_ROWS, CHECKPOINT_SECONDS = 5000, 30.0
+BLOCK = 16  # replications per cell in a row of the plan when cells outnumber a worker's cache
+SUMMARY_COLUMNS = ["cell", "replication", "error", "deterrence_held", "highest_level",
+                   "mean_time_to_detect_h", "red_gains", "blue_losses", "red_losses",
+                   "turns_played", "incursions", "incursions_detected"]
 
 
-def _canonical(obj: Any) -> str:
-    """The one canonical JSON form (the log header hashes its scenario and rules the same way,
-    so a scenario's hash in the manifest is the one in each of the sweep's logs)."""
-    return canonical(obj)
+def _bad(field: str, message: str) -> EngineError:
+    return EngineError("", (Problem("sweep", message, field=field),))
 
 
-def run_seed(spec: dict[str, Any], cell: int, rep: int) -> np.random.SeedSequence:
-    key = (rep,) if spec["seeding"] == "crn" else (cell, rep)
-    return np.random.SeedSequence(spec["root"], spawn_key=key)
+def _stderr(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def run_seed(spec: dict[str, Any], cell: int, rep: int) -> int:
+    """The seed of one run (see the module docstring)."""
+    from engine.sweeps.worker import run_seed as seed_of
+
+    return seed_of(spec, cell, rep)
 
 
 def run_id(cell: int, rep: int) -> str:
@@ -100,339 +80,316 @@ def parse_run_id(text: str) -> tuple[int, int]:
     return int(cell), int(rep)
 
 
-# ---- the worker side -------------------------------------------------------------------------
+# ---- execution --------------------------------------------------------------------------------
 
-# Each worker process validates a cell's scenario once per sweep, not once per run.
-_MODELS: dict[tuple[str, int], tuple[Scenario, Rules, dict[str, Any]]] = {}
+class SweepInterrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM stopped a sweep after its batches in flight were written."""
 
-
-def cell_models(spec: dict[str, Any], cell: int) -> tuple[Scenario, Rules, dict[str, Any]]:
-    """The cell's scenario and rules, and its controllers, built once per worker."""
-    key = (spec["key"], cell)
-    if key not in _MODELS:
-        c = spec["cells"][cell]
-        base = Scenario.model_validate(spec["scenarios"][c["scenario"]])
-        controllers = {}
-        if spec.get("blue_orders"):
-            orders = {int(t): [Order.from_json(o) for o in v]
-                      for t, v in spec["blue_orders"].items()}
-            controllers["blue"] = Scripted(orders, name="recorded")
-        _MODELS[key] = (with_values(base, c["values"]), Rules.model_validate(spec["rules"]),
-                        controllers)
-    return _MODELS[key]
+    def __init__(self, signum: int, done: int, total: int, out: Path) -> None:
+        super().__init__(signum, done, total, str(out))
+        self.signum, self.done, self.total, self.out = signum, done, total, out
 
 
-def run_batch(spec_json: str, items: list[tuple[int, int]]) -> list[dict[str, Any]]:
-    """Run (cell, replication) pairs; a run that raises records its error and the batch goes
-    on."""
-    spec = json.loads(spec_json)
-    rows = []
-    for cell, rep in items:
-        s, r, controllers = cell_models(spec, cell)
-        row = base_row(spec, cell, rep)
+class Interrupts:
+    """While open (in the main thread): the first SIGINT or SIGTERM asks the sweep to stop
+    after the batches in flight; a second SIGINT stops at once."""
+
+    def __init__(self, say: Any) -> None:
+        self.signum: int | None = None
+        self.say = say
+        self.saved: dict[int, Any] = {}
+
+    def __enter__(self) -> Interrupts:
+        if threading.current_thread() is threading.main_thread():
+            for s in (signal.SIGINT, signal.SIGTERM):
+                self.saved[s] = signal.signal(s, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.signum is None:
+            self.signum = signum
+            self.say(f"{signal.Signals(signum).name}: finishing the batches in flight and "
+                     "writing them (Ctrl-C again to stop at once)")
+        elif signum == signal.SIGINT:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc: object) -> None:
+        for s, old in self.saved.items():
+            signal.signal(s, old)
+
+
+def checkpoint_settings(rows: int | None, seconds: float | None) -> tuple[int, float]:
+    """Rows and seconds between checkpoints: given, else the environment
+    (WARGAME_SWEEP_CHUNK_ROWS, WARGAME_SWEEP_CHUNK_SECONDS), else 5,000 rows and 30 s."""
+    if rows is None:
+        raw = os.environ.get("WARGAME_SWEEP_CHUNK_ROWS", "").strip()
+        if raw and (not raw.isdigit() or int(raw) < 1):
+            raise _bad("WARGAME_SWEEP_CHUNK_ROWS", f"expected a positive integer, found '{raw}'")
+        rows = int(raw) if raw else CHECKPOINT_ROWS
+    if seconds is None:
+        raw = os.environ.get("WARGAME_SWEEP_CHUNK_SECONDS", "").strip()
         try:
-            row.update(run(s, r, run_seed(spec, cell, rep), controllers or None,
-                           MeasuresOnly()).outcome)
-        except Exception as e:
-            row["error"] = f"{type(e).__name__}: {e}"
-        rows.append(row)
-    return rows
+            seconds = float(raw) if raw else CHECKPOINT_SECONDS
+        except ValueError:
+            seconds = -1.0
+        if not seconds > 0:
+            raise _bad("WARGAME_SWEEP_CHUNK_SECONDS", f"expected a positive number, found "
+                                                      f"'{raw}'")
+    if rows < 1 or not seconds > 0:
+        raise _bad("--checkpoint", f"expected positive rows and seconds, found {rows} rows, "
+                                   f"{seconds} s")
+    return rows, seconds
 
 
-def base_row(spec: dict[str, Any], cell: int, rep: int) -> dict[str, Any]:
-    c = spec["cells"][cell]
-    scenario = spec["scenarios"][c["scenario"]]["meta"]["id"]
-    return {"run_id": run_id(cell, rep), "cell": cell, "replication": rep,
-            "scenario": scenario, **{f"p:{k}": v for k, v in c["values"].items()},
-            "error": None}
+def plan(spec: dict[str, Any], done: Done) -> Iterator[tuple[int, int]]:
+    """Runs still to do, replication-major so a partial sweep covers every cell evenly (in
+    blocks of replications when cells outnumber a worker's cache of validated cells)."""
+    from engine.sweeps.worker import CACHED_CELLS
+
+    cells, reps = len(spec["cells"]), spec["replications"]
+    block = 1 if cells <= CACHED_CELLS else BLOCK
+    for start in range(0, reps, block):
+        for c in range(cells):
+            for i in range(start, min(start + block, reps)):
+                if (c, i) not in done:
+                    yield c, i
 
 
-def row_schema(spec: dict[str, Any]) -> pa.Schema:
-    """Columns: ids, one per varied path (``p:PATH``), the outcome measures, and any error."""
-    fields = [("run_id", pa.string()), ("cell", pa.int64()), ("replication", pa.int64()),
-              ("scenario", pa.string())]
-    for path in sorted({p for c in spec["cells"] for p in c["values"]}):
-        values = [c["values"][path] for c in spec["cells"] if path in c["values"]]
-        fields.append((f"p:{path}", _arrow_type(values)))
-    fields += [*OUTCOME_FIELDS, ("error", pa.string())]
-    return pa.schema(fields)
+class Sizer:
+    """Runs per batch: small at first, then about ``target_s`` of work by the time the batches
+    so far took (results do not depend on it: a run's numbers depend only on its seed)."""
+
+    def __init__(self) -> None:
+        self.per_run: float | None = None
+        self.size = batch_size(None)
+
+    def update(self, rows: int, seconds: float) -> None:
+        if rows:
+            now = seconds / rows
+            self.per_run = now if self.per_run is None else 0.7 * self.per_run + 0.3 * now
+            self.size = batch_size(self.per_run)
 
 
-def _arrow_type(values: list[Any]) -> pa.DataType:
-    if all(isinstance(v, bool) for v in values):
-        return pa.bool_()
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        return pa.int64()
-    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
-        return pa.float64()
-    return pa.string()
+def batch_size(per_run_s: float | None, target_s: float = 0.4) -> int:
+    """Runs per batch for about target_s of work; 2 before anything was timed."""
+    if per_run_s is None:
+        return 2
+    return int(min(500, max(1, round(target_s / max(1e-4, per_run_s)))))
 
 
-# ---- storage ---------------------------------------------------------------------------------
-
-@dataclass
-class Store:
-    """A sweep directory: manifest plus atomically written chunks."""
-
-    root: Path
-    schema: pa.Schema
-
-    @property
-    def chunks(self) -> Path:
-        return self.root / "chunks"
-
-    def chunk_files(self) -> list[Path]:
-        return sorted(self.chunks.glob("part-*.parquet")) if self.chunks.exists() else []
-
-    def done(self) -> set[tuple[int, int]]:
-        """(cell, replication) of every run already on disk."""
-        seen: set[tuple[int, int]] = set()
-        for f in self.chunk_files():
-            t = pq.read_table(f, columns=["cell", "replication"])
-            seen.update(zip(t.column("cell").to_pylist(), t.column("replication").to_pylist(),
-                            strict=True))
-        return seen
-
-    def write(self, rows: list[dict[str, Any]]) -> Path:
-        """Write one chunk: sorted rows to a temporary file, then an atomic rename."""
-        self.chunks.mkdir(parents=True, exist_ok=True)
-        rows = sorted(rows, key=lambda r: (r["cell"], r["replication"]))
-        table = pa.Table.from_pylist(rows, self.schema)
-        number = len(self.chunk_files())
-        final = self.chunks / f"part-{number:06d}.parquet"
-        while final.exists():
-            number += 1
-            final = self.chunks / f"part-{number:06d}.parquet"
-        tmp = self.chunks / f".{final.name}.{os.getpid()}.tmp"
-        pq.write_table(table, tmp)
-        with tmp.open("rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, final)
-        return final
-
-
-def prepare_store(out: Path, spec: dict[str, Any], resume: bool) -> Store:
-    """Create or reopen a sweep directory, refusing one that holds a different sweep."""
-    store = Store(Path(out), row_schema(spec))
-    manifest_path = store.root / MANIFEST
-    if manifest_path.exists():
-        try:
-            old = json.loads(manifest_path.read_text())
-        except (OSError, json.JSONDecodeError):
-            raise _bad("--out", f"{manifest_path} is not a readable sweep manifest") from None
-        if old.get("key") != spec["key"]:
-            raise _bad("--out", f"{out} holds a different sweep ({_differences(old, spec)}); "
-                                "choose another --out or remove it")
-        if not resume and store.chunk_files():
-            raise _bad("--out", f"{out} already holds results of this sweep; add --resume to "
-                                "continue it, or choose another --out")
-    else:
-        store.root.mkdir(parents=True, exist_ok=True)
-        _write_manifest(manifest_path, spec)
-    for stale in store.chunks.glob(".*.tmp") if store.chunks.exists() else ():
-        stale.unlink()  # a chunk being written when the sweep was killed
-    return store
-
-
-def _differences(old: dict[str, Any], spec: dict[str, Any]) -> str:
-    m = manifest_of(spec)
-    keys = [k for k in ("scenarios", "rules_sha256", "design", "root_seed", "replications",
-                        "seeding", "engine") if old.get(k) != m.get(k)]
-    return "differs in " + ", ".join(keys) if keys else "a different specification"
-
-
-def manifest_of(spec: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "format": SWEEP_FORMAT, "key": spec["key"], "engine": spec["engine"],
-        "scenarios": [{"id": s["meta"]["id"], "sha256": _sha(s)} for s in spec["scenarios"]],
-        "rules_sha256": _sha(spec["rules"]), "design": spec["design"],
-        "root_seed": spec["root"], "replications": spec["replications"],
-        "seeding": spec["seeding"], "cells": len(spec["cells"]), "spec": spec,
-    }
-
-
-def _sha(obj: Any) -> str:
-    return sha256_of(obj)
-
-
-def _write_manifest(path: Path, spec: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(manifest_of(spec), indent=1, sort_keys=True))
-    os.replace(tmp, path)
-
-
-def read_manifest(folder: str | Path) -> dict[str, Any]:
-    path = Path(folder) / MANIFEST
-    try:
-        m = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise _bad("DIR", f"{folder} is not a sweep directory (no {MANIFEST})") from None
-    except (OSError, json.JSONDecodeError) as e:
-        raise _bad("DIR", f"{path}: cannot read the manifest ({e})") from None
-    if m.get("format") != SWEEP_FORMAT:
-        raise _bad("DIR", f"{path}: not a {SWEEP_FORMAT} manifest")
-    return m
-
-
-def load_results(folder: str | Path) -> pa.Table:
-    """Every row on disk, sorted by cell and replication (the canonical order)."""
-    m = read_manifest(folder)
-    store = Store(Path(folder), row_schema(m["spec"]))
-    tables = [pq.read_table(f) for f in store.chunk_files()]
-    table = pa.concat_tables(tables) if tables else store.schema.empty_table()
-    return table.sort_by([("cell", "ascending"), ("replication", "ascending")])
-
-
-# ---- execution -------------------------------------------------------------------------------
-
-def plan(spec: dict[str, Any], done: set[tuple[int, int]]) -> Iterator[tuple[int, int]]:
-    """Runs still to do, replication-major so a partial sweep covers every cell evenly;
-    generated lazily, so a million-run sweep holds no list of them."""
-    for i in range(spec["replications"]):
-        for c in spec["cells"]:
-            if (c["index"], i) not in done:
-                yield c["index"], i
-
-
-def batch_size(spec_json: str, probe: list[tuple[int, int]], target_s: float = 0.4) -> int:
-    """Runs per batch for about target_s of work, timed on a few runs here (results do not
-    depend on it)."""
-    if not probe:
-        return 1
-    start = time.perf_counter()
-    run_batch(spec_json, probe)
-    per_run = max(1e-4, (time.perf_counter() - start) / len(probe))
-    return int(min(500, max(1, round(target_s / per_run))))
-
-
-def batches(todo: Iterable[tuple[int, int]], size: int) -> Iterator[list[tuple[int, int]]]:
+def batches(todo: Iterable[tuple[int, int]], sizer: Sizer,
+            stop: Any = None) -> Iterator[list[tuple[int, int]]]:
+    """Lists of ``sizer.size`` runs, none once a stop was asked."""
     it = iter(todo)
-    while batch := list(itertools.islice(it, size)):
+    while (stop is None or stop.signum is None) and (
+            batch := list(itertools.islice(it, sizer.size))):
         yield batch
 
 
-def _bad(field: str, message: str) -> EngineError:
-    return EngineError("", (Problem("sweep", message, field=field),))
+class Buffer:
+    """Rows between checkpoints, as Arrow batches; written every ``rows`` runs or ``seconds``."""
 
+    def __init__(self, store: Store | None, factors: list[dict[str, str]], rows: int,
+                 seconds: float) -> None:
+        self.store, self.rows, self.seconds = store, rows, seconds
+        self.schemas = run_schema(factors, metadata=False), turn_schema(metadata=False)
+        self.runs: list[pa.RecordBatch] = []
+        self.turns: list[pa.RecordBatch] = []
+        self.pending = 0
+        self.last = time.monotonic()
 
-# ---- the coordinator -------------------------------------------------------------------------
+    def add(self, runs: dict[str, list], turns: dict[str, list] | None) -> None:
+        """A batch's columns, made Arrow at once (more compact than lists)."""
+        self.runs.append(pa.RecordBatch.from_pydict(runs, schema=self.schemas[0]))
+        if turns is not None:
+            self.turns.append(pa.RecordBatch.from_pydict(turns, schema=self.schemas[1]))
+        self.pending += self.runs[-1].num_rows
+        if self.store is not None and (self.pending >= self.rows or
+                                       time.monotonic() - self.last >= self.seconds):
+            self.flush()
 
-def build_spec(scenarios: Any, *, vary: dict[str, list] | None = None, design: str = "grid",
-               ranges: dict[str, tuple[float, float]] | None = None,
-               samples: int | None = None, replications: int, seed: int,
-               seeding: str = "crn", rules: Any = None,
-               blue_orders: dict[int, list[dict]] | None = None) -> dict[str, Any]:
-    """Load scenarios, build the design and return the sweep's specification."""
-    from engine.io.loading import load_pair, load_rules
-
-    if replications < 1:
-        raise _bad("--runs", f"expected at least one replication, found {replications}")
-    items = scenarios if isinstance(scenarios, list | tuple) else [scenarios]
-    models = [s if isinstance(s, Scenario) else load_pair(s, rules)[0] for s in items]
-    if not models:
-        raise _bad("SCENARIO", "name at least one scenario")
-    rule_set = rules if isinstance(rules, Rules) else load_rules(rules or models[0].rules)
-    info: dict[str, object]
-    if design == "grid":
-        points, info = grid(vary or {}), {"kind": "grid", "vary": vary or {}}
-    elif design == "lhs":
-        if vary:  # a grid over a hypercube is not a design this engine builds
-            raise _bad("--vary", "--vary (a grid) cannot be combined with --lhs (a Latin "
-                                 "hypercube); give the ranges with --lhs only")
-        if not ranges or not samples:
-            raise _bad("--lhs", "a Latin hypercube needs ranges (--lhs PATH=lo:hi) and "
-                                "--samples")
-        points = latin_hypercube(ranges, samples, seed)
-        info = {"kind": "lhs", "ranges": {k: list(v) for k, v in ranges.items()},
-                "samples": samples}
-    else:
-        raise _bad("design", f"expected grid or lhs, found '{design}'")
-    option = "--lhs" if design == "lhs" else "--vary"
-    return make_spec(models, rule_set, cells(models, points, option), replications, seed,
-                     seeding, blue_orders, info)
+    def flush(self) -> None:
+        if self.store is None or not self.runs:
+            return
+        runs, turns = self.runs, self.turns
+        # emptied first: rows a failed write loses are simply redone on resume
+        self.runs, self.turns, self.pending, self.last = [], [], 0, time.monotonic()
+        self.store.write(pa.Table.from_batches(runs),
+                         pa.Table.from_batches(turns) if turns else None)
 
 
 def execute(spec: dict[str, Any], *, backend: str = "process", workers: int | None = None,
             scheduler: str | None = None, out: str | Path | None = None,
-            resume: bool = False, progress: Any = None) -> pa.Table | None:
-    """Run a sweep. With ``out``, rows stream to disk and nothing is kept in memory (returns
-    None); without, the rows are returned as a table. Rows go to disk in chunks of about
-    ``CHUNK_ROWS`` rows; the environment variable ``WARGAME_SWEEP_CHUNK_ROWS`` overrides that
-    (smaller chunks for tests of interruption; results do not depend on it)."""
-    from engine.sweeps.backends import BACKENDS
+            resume: bool = False, progress: Any = None,
+            controllers: Mapping[str, Any] | None = None, checkpoint_rows: int | None = None,
+            checkpoint_seconds: float | None = None, say: Any = _stderr) -> pa.Table | None:
+    """Run a sweep. With ``out``, rows stream to disk (checkpoints, signals, resume and
+    extension as in the module docstring) and None is returned; without, the runs table."""
+    from engine.sweeps.backends import BACKENDS, Job
+    from engine.sweeps.worker import refuse_while_bootstrapping
 
+    refuse_while_bootstrapping()
     if backend not in BACKENDS:
         raise _bad("--backend", f"expected one of {', '.join(BACKENDS)}, found '{backend}'")
-    chunk_rows = _chunk_rows()
-    store = prepare_store(Path(out), spec, resume) if out is not None else None
-    done = store.done() if store else set()
-    total = spec["replications"] * len(spec["cells"])
-    on_disk = sum(1 for c, i in done if c < len(spec["cells"]) and i < spec["replications"])
-    todo = plan(spec, done)
-    spec_json = _canonical(spec)
-    if progress is not None:
-        progress.start(total - on_disk, on_disk)
-    probe = list(itertools.islice(plan(spec, done), 3))
-    size = batch_size(spec_json, probe)
-    kept: list[dict[str, Any]] = []
-    buffer: list[dict[str, Any]] = []
-    for rows in BACKENDS[backend](spec_json, batches(todo, size), workers, scheduler):
+    rows, seconds = checkpoint_settings(checkpoint_rows, checkpoint_seconds)
+    blob = policy_blob(spec, controllers)
+    store, done = None, Done()
+    if out is not None:
+        store, spec, done = open_store(out, spec, resume, say)
+    try:
+        total = spec["replications"] * len(spec["cells"])
+        on_disk = done.within(len(spec["cells"]), spec["replications"])
+        job = Job(canonical(spec), blob, store is not None and spec["turns"], os.getpid())
         if progress is not None:
-            progress.advance(len(rows))
+            progress.start(total - on_disk, on_disk)
+        sizer, buffer = Sizer(), Buffer(store, spec["factors"], rows, seconds)
+        with Interrupts(say) if store is not None else _NoInterrupts() as stop:
+            try:
+                work = batches(plan(spec, done), sizer, stop)
+                for runs, turns, took in BACKENDS[backend](job, work, workers, scheduler):
+                    sizer.update(len(runs["cell"]), took)
+                    if progress is not None:
+                        progress.advance(len(runs["cell"]))
+                    buffer.add(runs, turns)
+            finally:
+                buffer.flush()  # what finished is kept, whatever stopped the loop
         if store is None:
-            kept.extend(rows)
-            continue
-        buffer.extend(rows)
-        if len(buffer) >= chunk_rows:
-            store.write(buffer)
-            buffer = []
-    if store is not None:
-        if buffer:
-            store.write(buffer)
+            table = pa.Table.from_batches(buffer.runs, run_schema(spec["factors"], False))
+            return pa.Table.from_arrays(table.sort_by(
+                [("cell", "ascending"), ("replication", "ascending")]).columns,
+                schema=run_schema(spec["factors"]))
+        if stop.signum is not None:
+            written = sum(p["runs"]["rows"] for p in store.manifest["parts"].values())
+            raise SweepInterrupted(stop.signum, written, total, store.root)
         return None
-    kept.sort(key=lambda r: (r["cell"], r["replication"]))
-    return pa.Table.from_pylist(kept, row_schema(spec))
+    finally:
+        if store is not None:
+            store.close()
 
 
-def _chunk_rows() -> int:
-    raw = os.environ.get("WARGAME_SWEEP_CHUNK_ROWS", "").strip()
-    if not raw:
-        return CHUNK_ROWS
-    if not raw.isdigit() or int(raw) < 1:
-        raise _bad("WARGAME_SWEEP_CHUNK_ROWS", f"expected a positive integer, found '{raw}'")
-    return int(raw)
+class _NoInterrupts:
+    signum = None
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
-def sweep(scenario: Any, *, vary: dict[str, list] | None = None, design: str = "grid",
+def until_halfwidth(spec: dict[str, Any], target: float, *, out: str | Path,
+                    max_replications: int | None = None, resume: bool = False,
+                    say: Any = _stderr, **kwargs: Any) -> bool:
+    """Rounds of replications until every cell's Wilson 95% half-width for P(deterrence
+    holds) is at most ``target`` (or ``max_replications`` is reached); True when reached. The
+    rounds depend only on the results, so any worker count gives the same sweep."""
+    from engine.sweeps.summary import (
+        check_target,
+        halfwidth,
+        halfwidths_ok,
+        next_replications,
+        summarize_rows,
+    )
+    from engine.sweeps.worker import refuse_while_bootstrapping
+
+    refuse_while_bootstrapping()
+    check_target(target)  # before the first round: a bad target must leave nothing on disk
+    reps = spec["replications"]
+    if max_replications is not None and max_replications < reps:
+        raise _bad("--max-runs", f"expected at least --runs ({reps}), found {max_replications}")
+    first = True
+    while True:
+        execute({**spec, "replications": reps}, out=out, resume=resume, say=say if first else
+                _quiet_extension(say), **kwargs)
+        resume, first = True, False
+        now = read_manifest(out)["spec"]
+        summaries = summarize_rows(iter_rows(out, SUMMARY_COLUMNS), now["cells"])
+        widest = max((halfwidth(s) for s in summaries.values()), default=0.0)
+        nxt = next_replications(summaries, target, now["replications"], max_replications)
+        if nxt <= now["replications"]:
+            ok = halfwidths_ok(summaries, target)
+            say(f"half-width {widest:.4f} {'<=' if ok else '>'} {target} with "
+                f"{now['replications']} replications per cell"
+                + ("" if ok else f" (stopped at --max-runs {max_replications})"))
+            return ok
+        say(f"widest half-width {widest:.4f} > {target}: {now['replications']} -> {nxt} "
+            "replications per cell")
+        reps = nxt
+
+
+def sweep(scenario: Any, *, vary: dict[str, list] | None = None, design: Any = "grid",
           ranges: dict[str, tuple[float, float]] | None = None, samples: int | None = None,
-          replications: int, seed: int = 0, backend: str = "process",
+          levels: int = 4, replications: int, seed: int = 0, backend: str = "process",
           workers: int | None = None, scheduler: str | None = None,
           out: str | Path | None = None, resume: bool = False, progress: bool = True,
-          seeding: str = "crn", rules: Any = None) -> pa.Table:
-    """Run a Monte Carlo sweep and return its results table (one row per run, sorted by cell
-    and replication); with ``out`` the rows are also on disk, chunked and resumable."""
+          seeding: str = "crn", rules: Any = None, controllers: Mapping[str, Any] | None = None,
+          turns: bool = True, until_halfwidth: float | None = None,
+          max_replications: int | None = None, checkpoint_rows: int | None = None,
+          checkpoint_seconds: float | None = None) -> pa.Table:
+    """Run a Monte Carlo sweep and return its runs table (one row per run, sorted by cell and
+    replication); with ``out`` both tables are also on disk, resumable and extensible.
+    ``controllers``: Python policies by side ({"red": policy}), picklable callables
+    (observation, menu) -> orders; ``until_halfwidth``: replications in rounds until every
+    cell's 95% interval for P(deterrence holds) is that narrow."""
     from engine.sweeps.progress import RichProgress
+    from engine.sweeps.summary import check_target
+    from engine.sweeps.worker import refuse_while_bootstrapping
 
+    refuse_while_bootstrapping()
+    if until_halfwidth is not None:
+        check_target(until_halfwidth)
+    elif max_replications is not None:
+        raise _bad("max_replications", "caps the rounds of until_halfwidth; give "
+                                       "until_halfwidth too, or leave max_replications out")
     spec = build_spec(scenario, vary=vary, design=design, ranges=ranges, samples=samples,
-                      replications=replications, seed=seed, seeding=seeding, rules=rules)
+                      levels=levels, replications=replications, seed=seed, seeding=seeding,
+                      rules=rules, controllers=controllers, turns=turns)
     bar = RichProgress() if progress else None
+    options: dict[str, Any] = {
+        "backend": backend, "workers": workers, "scheduler": scheduler, "progress": bar,
+        "controllers": controllers, "checkpoint_rows": checkpoint_rows,
+        "checkpoint_seconds": checkpoint_seconds}
     try:
-        table = execute(spec, backend=backend, workers=workers, scheduler=scheduler, out=out,
-                        resume=resume, progress=bar)
+        if until_halfwidth is None:
+            table = execute(spec, out=out, resume=resume, **options)
+            return load_results(out) if out is not None else table
+        with tempfile.TemporaryDirectory(prefix="wargame-sweep-") as tmp:
+            folder = out if out is not None else Path(tmp) / "sweep"
+            _rounds(spec, until_halfwidth, out=folder, max_replications=max_replications,
+                    resume=resume, **options)
+            return load_results(folder)
     finally:
         if bar is not None:
             bar.stop()
-    return load_results(out) if out is not None else table
 
 
-def regenerate_run(folder: str | Path, rid: str, log: str | Path) -> Any:
-    """Write the full event log of one run of a sweep (identical seed, cell and controllers)."""
+def _quiet_extension(say: Any) -> Any:
+    """A round's own line says what grows; the store's "extending" line would repeat it."""
+    return lambda text: None if text.startswith("extending the sweep") else say(text)
+
+
+_rounds = until_halfwidth  # sweep()'s parameter of that name hides the function inside it
+
+
+def regenerate_run(folder: str | Path, rid: str, log: str | Path,
+                   controllers: Mapping[str, Any] | None = None) -> Any:
+    """Write the full event log of one run of a sweep (identical seed, cell and controllers;
+    a sweep played by Python policies needs the same policies given again)."""
     from engine.io.eventlog import run_logged
+    from engine.sweeps.worker import prepared
 
     spec = read_manifest(folder)["spec"]
     cell, rep = parse_run_id(rid)
     if not (0 <= cell < len(spec["cells"]) and 0 <= rep < spec["replications"]):
         raise _bad("--run", f"run {rid} is not in this sweep ({len(spec['cells'])} cells x "
                             f"{spec['replications']} replications)")
-    s, r, controllers = cell_models(spec, cell)
-    return run_logged(s, r, run_seed(spec, cell, rep), log, controllers or None)
+    python = {s: d for s, d in spec["controllers"].items() if d["kind"] == "python"}
+    if python and controllers is None:
+        names = ", ".join(f"{s}: {d['name']} ({d['ref']})" for s, d in python.items())
+        raise _bad("--run", f"this sweep was played by Python policies ({names}); regenerate "
+                            "its runs from Python: engine.sweeps.runner.regenerate_run(DIR, "
+                            "RUN, LOG, controllers={...})")
+    p = prepared(canonical(spec))
+    s, r = p.cell(cell)
+    players = p.players(r, policy_blob(spec, controllers))
+    return run_logged(s, r, run_seed(spec, cell, rep), log, players or None)

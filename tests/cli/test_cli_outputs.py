@@ -105,7 +105,7 @@ def _cases(w: dict[str, Path]) -> dict[str, tuple[list, Path]]:
     soft = folder / "soft.jsonl"
     if not soft.is_symlink():
         soft.symlink_to(log)
-    chunk = sorted((sweep / "chunks").glob("part-*.parquet"))[0]
+    chunk = sorted((sweep / "runs").glob("part-*.parquet"))[0]
     return {
         "fork onto its parent": (["fork", log, "--turn", 2, "--out", log], log),
         "fork onto its parent, spelt with ..": (

@@ -8,14 +8,17 @@ import json
 import os
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from engine import EngineError
 from engine.cli.main import app
+from engine.cli.sweep import default_name
 from engine.io.replay import read_log, scan
 from engine.sweeps.runner import OUTCOME_FIELDS, build_spec, execute, load_results, regenerate_run
 
@@ -74,7 +77,19 @@ BAD: dict[str, tuple[list[str], str]] = {
                             "less than or equal to 1"),
     "vary without values": ([*SWEEP, "--vary", AIRCRAFT], "expected PATH=v1,v2"),
     "vary with an empty value": ([*SWEEP, "--vary", f"{AIRCRAFT}=1,,2"],
-                                 "expected a number, word or true/false"),
+                                 f"found '{AIRCRAFT}=1,,2': empty value between commas"),
+    "vary with a trailing comma": ([*SWEEP, "--vary", f"{AIRCRAFT}=1,2,"],
+                                   "empty value after the last comma"),
+    "half-width zero": ([*SWEEP, "--until-halfwidth", "0"],
+                        "sweep: --until-halfwidth: expected a half-width between 0 and 0.5"),
+    "half-width negative": ([*SWEEP, "--until-halfwidth", "-1"],
+                            "Invalid value for '--until-halfwidth'"),
+    "max-runs without a half-width": ([*SWEEP, "--max-runs", "50"],
+                                      "sweep: --max-runs: caps the rounds of "
+                                      "--until-halfwidth"),
+    "after-recorded without recorded orders": ([*SWEEP, "--after-recorded", "doctrine"],
+                                               "sweep: --after-recorded: says what Blue does "
+                                               "after a recorded game's last turn"),
     "lhs reversed": ([*SWEEP, "--lhs", f"{AIRCRAFT}=8:1", "--samples", "3"], "lo <= hi"),
     "lhs with a dash": ([*SWEEP, "--lhs", f"{AIRCRAFT}=1-8", "--samples", "3"],
                         "PATH=lo:hi"),
@@ -123,7 +138,8 @@ BAD: dict[str, tuple[list[str], str]] = {
 # these also run as real subprocesses (start-up costs about a second each); all run in-process
 SUBPROCESS = ["unknown path", "path past a list's end", "value of the wrong type",
               "vary without values", "lhs reversed", "lhs with three numbers",
-              "lhs without samples", "zero runs", "unknown backend",
+              "lhs without samples", "zero runs", "unknown backend", "half-width zero",
+              "max-runs without a half-width", "after-recorded without recorded orders",
               "scheduler nobody listens on", "unknown scenario", "orders from an edited log",
               "run id outside the sweep", "another sweep's directory",
               "a rerun without --resume"]
@@ -192,6 +208,46 @@ def test_bad_input_is_refused_in_process_too(bad_case, monkeypatch, name):
     assert BAD[name][1] in text
 
 
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_a_bad_half_width_writes_nothing_at_all(tmp_path, value):
+    """Without --out the sweep would write runs/sweep-HASH: a refused target must not."""
+    res = run_wargame("sweep", "classroom-tutorial", "--runs", 2, "--until-halfwidth", value,
+                      cwd=tmp_path)
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    assert "--until-halfwidth" in res.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_worker_killed_mid_sweep_is_one_line_and_exit_2(tmp_path):
+    """A pool worker SIGKILLed (as the kernel's OOM killer would): the parts written stay, the
+    command says what happened in one line, exit 2, no traceback."""
+    psutil = pytest.importorskip("psutil")
+    out = tmp_path / "k"
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200",
+           "WARGAME_SWEEP_CHUNK_ROWS": "5"}
+    proc = subprocess.Popen([str(WARGAME), "sweep", "classroom-tutorial", "--runs", "3000",
+                             "--workers", "2", "--out", str(out)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, encoding="utf-8", env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while not list((out / "runs").glob("part-*.parquet")):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        workers = [p for p in psutil.Process(proc.pid).children()
+                   if "spawn_main" in " ".join(p.cmdline())]
+        workers[0].kill()
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 2, stderr
+    assert "Traceback" not in stderr + stdout
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith(
+        "error: sweep: --backend process: a worker process died"), stderr
+    assert 0 < load_results(out).num_rows < 3000
+
+
 def test_refused_runs_leave_the_existing_sweep_untouched(bad_results, tutorial):
     folder, _ = tutorial
     spec = build_spec("classroom-tutorial", vary={AIRCRAFT: [2, 6]}, replications=6, seed=7)
@@ -207,16 +263,27 @@ def test_the_command_equals_the_api(tutorial):
     assert f"results: {folder}" in res.stdout
     spec = build_spec("classroom-tutorial", vary={AIRCRAFT: [2, 6]}, replications=6, seed=7)
     assert_same(load_results(folder), execute(spec, backend="inprocess"))
-    assert sorted(p.name for p in (folder / "chunks").iterdir()) == ["part-000000.parquet"]
+    assert sorted(p.name for p in folder.iterdir()) == ["lock", "manifest.json", "runs", "turns"]
+    for table in ("runs", "turns"):  # a table's folder holds its parts and nothing else
+        assert sorted(p.name for p in (folder / table).iterdir()) == ["part-000000.parquet"]
+
+
+def _parts(folder: Path) -> dict[str, bytes]:
+    return {f"{t}/{p.name}": p.read_bytes() for t in ("runs", "turns")
+            for p in (folder / t).iterdir()}
 
 
 def test_resume_of_a_finished_sweep_changes_nothing(tutorial, work):
+    """The parts stay byte for byte and the manifest records the same parts (it may be
+    rewritten)."""
     folder, _ = tutorial
-    before = {p.name: p.read_bytes() for p in (folder / "chunks").iterdir()}
+    before = _parts(folder)
+    recorded = json.loads((folder / "manifest.json").read_text())["parts"]
     res = run_wargame("sweep", "classroom-tutorial", "--vary", f"{AIRCRAFT}=2,6", "--runs", 6,
                       "--seed", 7, "--workers", 2, "--out", folder, "--resume")
     assert res.returncode == 0, res.stderr
-    assert {p.name: p.read_bytes() for p in (folder / "chunks").iterdir()} == before
+    assert _parts(folder) == before
+    assert json.loads((folder / "manifest.json").read_text())["parts"] == recorded
 
 
 def test_independent_lhs_sweep_in_process(work):
@@ -253,8 +320,10 @@ def test_default_directory_is_named_after_the_sweep(work):
     res = run_wargame("sweep", "classroom-tutorial", "--runs", 3, "--backend", "inprocess",
                       cwd=cwd)
     assert res.returncode == 0, res.stderr
-    key = build_spec("classroom-tutorial", replications=3, seed=0)["key"]
-    assert (cwd / "runs" / f"sweep-{key[:12]}" / "manifest.json").exists()
+    name = default_name(build_spec("classroom-tutorial", replications=3, seed=0))
+    assert [p.name for p in (cwd / "runs").iterdir()] == [f"sweep-{name}"]
+    assert (cwd / "runs" / f"sweep-{name}" / "manifest.json").exists()
+    assert f"results: runs/sweep-{name}" in res.stdout
 
 
 # ---- one run's full log ---------------------------------------------------------------------
@@ -276,7 +345,11 @@ def test_sweep_run_regenerates_a_log_that_matches_its_row_and_verifies(tutorial,
         assert footer["turns"] == rows[rid]["turns_played"]
         header = json.loads(log.read_text().splitlines()[0])
         cell, rep = map(int, rid.split("-"))
-        assert header["seed"]["entropy"] == 7 and header["seed"]["spawn_key"] == [rep]
+        # the row's seed is the run's whole seed (engine.run(s, r, seed) replays it): with common
+        # random numbers, SeedSequence(root, spawn_key=(replication,)) folded to 63 bits
+        crn = np.random.SeedSequence(7, spawn_key=(rep,)).generate_state(1, np.uint64)[0] >> 1
+        assert rows[rid]["seed"] == int(crn) == rows[f"{1 - cell}-{rep}"]["seed"]
+        assert header["seed"] == {"entropy": rows[rid]["seed"], "spawn_key": []}
         assert header["scenario"]["blue"]["isr"]["mq9"]["aircraft"] == [2, 6][cell]
         check = run_wargame("verify", log)
         assert check.returncode == 0, check.stdout + check.stderr

@@ -225,7 +225,10 @@ CHOICES = [
     (["play"], "--blue", "human|doctrine"),
     (["play"], "--red", "human|doctrine"),
     (["sweep", "start"], "--backend", "inprocess|process|dask"),
-    (["schema"], "kind", "scenario|rules|log"),
+    (["sweep", "start"], "--compare", "first|all"),
+    (["sweep", "start"], "--after-recorded", "stop|doctrine"),
+    (["sweep", "summary"], "--compare", "first|all"),
+    (["schema"], "kind", "scenario|rules|log|sweep"),
 ]
 
 
@@ -250,7 +253,14 @@ def test_help_lists_the_choices(command, option, choices):
     (["play", "--blue", "robot"], "--blue: expected human or doctrine, found 'robot'"),
     (["sweep", "classroom-tutorial", "--backend", "slurm"],
      "--backend: expected one of inprocess, process, dask, found 'slurm'"),
-    (["schema", "battle"], "unknown schema 'battle'; expected scenario, rules or log"),
+    (["sweep", "classroom-tutorial", "--compare", "some"],
+     "--compare: expected first or all, found 'some'"),
+    (["sweep", "summary", "runs/x", "--compare", "pairs"],
+     "--compare: expected first or all, found 'pairs'"),
+    (["sweep", "classroom-tutorial", "--after-recorded", "never"],
+     "--after-recorded: expected stop or doctrine, found 'never'"),
+    (["schema", "battle"],
+     "unknown schema 'battle'; expected scenario, rules, log or sweep"),
 ])
 def test_a_wrong_choice_is_refused_in_the_engines_words(args, message):
     result = runner.invoke(app, args, terminal_width=200)

@@ -1,7 +1,7 @@
-"""Monte Carlo sweeps: the API, seeds (runs reproducible alone, common random numbers or
-independent streams), identical results whatever the workers, batch sizes or backend (in this
-process, a spawned process pool, Dask), errors recorded per run, and the chunked Parquet store
-with its manifest, atomic chunk writes, resume and refusals."""
+"""Monte Carlo sweeps: the API, seeds (runs reproducible alone from the seed column, common random
+numbers or independent streams), identical results whatever the workers, batch sizes or backend
+(in this process, a spawned process pool, Dask), errors recorded per run, and the Parquet store
+with its manifest, atomic part writes, resume and refusals (more in test_store.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 
 import engine
+import engine.sweeps.columns
 import engine.sweeps.runner
+import engine.sweeps.worker
 from engine import EngineError, load_pair
 from engine.sim.kernel import run
 from engine.spec.scenario import with_values
@@ -30,6 +32,9 @@ from engine.sweeps.runner import (
 )
 
 AIRCRAFT = "blue.isr.mq9.aircraft"
+AIRCRAFT_COLUMN = "blue_isr_mq9_aircraft"
+IDENTITY = ["run_id", "cell", "replication", "seed", "scenario", "blue_controller",
+            "red_controller", "blue_scripted_turns"]
 MEASURES = [name for name, _ in OUTCOME_FIELDS]
 # a LocalCluster serves HTTP on 8787 even without a dashboard, or else on another port
 pytestmark = pytest.mark.filterwarnings("ignore:Port 8787 is already in use")
@@ -75,15 +80,17 @@ def test_sweep_returns_a_table_of_one_row_per_run():
     t = sweep("classroom-tutorial", vary={AIRCRAFT: [2, 4, 6]}, replications=5, seed=3,
               backend="inprocess", progress=False)
     assert isinstance(t, pa.Table) and t.num_rows == 15
-    assert t.column_names == ["run_id", "cell", "replication", "scenario", f"p:{AIRCRAFT}",
-                              *MEASURES, "error"]
+    assert t.column_names == [*IDENTITY, AIRCRAFT_COLUMN, *MEASURES, "error"]
     rows = t.to_pylist()
     assert [(r["cell"], r["replication"]) for r in rows] == [
         (c, i) for c in range(3) for i in range(5)]
     assert [r["run_id"] for r in rows[:6]] == ["0-0", "0-1", "0-2", "0-3", "0-4", "1-0"]
-    assert {r[f"p:{AIRCRAFT}"] for r in rows if r["cell"] == 2} == {6}
-    assert t.schema.field(f"p:{AIRCRAFT}").type == pa.int64()
+    assert {r[AIRCRAFT_COLUMN] for r in rows if r["cell"] == 2} == {6}
+    assert t.schema.field(AIRCRAFT_COLUMN).type == pa.int64()
+    assert t.schema.field(AIRCRAFT_COLUMN).metadata[b"path"] == f"scenario.{AIRCRAFT}".encode()
     assert all(r["error"] is None and r["scenario"] == "classroom-tutorial" for r in rows)
+    assert {(r["blue_controller"], r["red_controller"], r["blue_scripted_turns"])
+            for r in rows} == {("doctrine", "doctrine", None)}
 
 
 def test_sweep_lhs_design_and_several_scenarios():
@@ -91,8 +98,8 @@ def test_sweep_lhs_design_and_several_scenarios():
               ranges={"blue.isr.mq9.availability": (0.5, 0.95)}, samples=3, replications=2,
               seed=1, backend="inprocess", progress=False)
     assert t.num_rows == 2 * 3 * 2
-    assert t.schema.field("p:blue.isr.mq9.availability").type == pa.float64()
-    values = t.column("p:blue.isr.mq9.availability").to_pylist()
+    assert t.schema.field("blue_isr_mq9_availability").type == pa.float64()
+    values = t.column("blue_isr_mq9_availability").to_pylist()
     assert values[:6] == values[6:], "each scenario gets the same design points"
 
 
@@ -122,33 +129,44 @@ def test_sweep_refuses_an_unknown_backend(spec):
 
 # ---- seeds ----------------------------------------------------------------------------------
 
-def test_any_run_is_reproducible_alone(spec, reference):
+def test_any_run_is_reproducible_alone_from_its_seed_column(spec, reference):
     base, rules = load_pair("classroom-tutorial")
     rows = reference.to_pylist()
     for row in (rows[0], rows[5], rows[17], rows[-1]):
         c, i = row["cell"], row["replication"]
+        assert row["seed"] == run_seed(spec, c, i)
         s = with_values(base, spec["cells"][c]["values"])
-        outcome = run(s, rules, run_seed(spec, c, i)).outcome
+        outcome = engine.run(s, rules, row["seed"]).outcome
         assert {k: row[k] for k in MEASURES} == outcome
 
 
-def test_common_random_numbers_share_seeds_across_cells(spec):
+def _seed(root: int, key: tuple[int, ...]) -> int:
+    """The documented rule: 63 bits of the run's SeedSequence."""
+    return int(np.random.SeedSequence(root, spawn_key=key).generate_state(1, np.uint64)[0]) >> 1
+
+
+def test_common_random_numbers_share_seeds_across_cells(spec, reference):
     assert spec["seeding"] == "crn"
     for c in range(2):
         for i in (0, 3, 13):
-            seq = run_seed(spec, c, i)
-            assert seq.spawn_key == (i,) and seq.entropy == 11
-    assert (run_seed(spec, 0, 4).generate_state(4)
-            == run_seed(spec, 1, 4).generate_state(4)).all()
+            assert run_seed(spec, c, i) == _seed(11, (i,))
+    seeds = reference.select(["cell", "replication", "seed"]).to_pylist()
+    by_cell = [[r["seed"] for r in seeds if r["cell"] == c] for c in range(2)]
+    assert by_cell[0] == by_cell[1] and len(set(by_cell[0])) == 14
+    assert reference.schema.field("seed").type == pa.int64()
 
 
-def test_independent_seeding_uses_cell_and_replication():
+def test_independent_seeding_uses_the_cells_content_and_replication():
     ind = build_spec("classroom-tutorial", vary={AIRCRAFT: [2, 6]}, replications=3, seed=11,
                      seeding="independent")
-    assert run_seed(ind, 1, 2).spawn_key == (1, 2)
-    assert run_seed(ind, 0, 2).spawn_key == (0, 2)
-    assert not np.array_equal(run_seed(ind, 0, 2).generate_state(4),
-                              run_seed(ind, 1, 2).generate_state(4))
+    keys = [c["key"] for c in ind["cells"]]
+    assert len(set(keys)) == 2 and all(0 <= k < 2**63 for k in keys)
+    assert run_seed(ind, 1, 2) == _seed(11, (keys[1], 2))
+    assert run_seed(ind, 0, 2) != run_seed(ind, 1, 2)
+    # the key is the cell's content, not its position: the same point elsewhere, same seeds
+    swapped = build_spec("classroom-tutorial", vary={AIRCRAFT: [6, 2]}, replications=3,
+                         seed=11, seeding="independent")
+    assert [c["key"] for c in swapped["cells"]] == keys[::-1]
     with pytest.raises(EngineError):
         build_spec("classroom-tutorial", replications=3, seed=1, seeding="shared")
 
@@ -214,14 +232,15 @@ def test_results_on_disk_equal_results_in_memory(monkeypatch, spec, reference, t
 
 def test_a_run_that_raises_records_its_error_and_the_sweep_goes_on(monkeypatch, spec,
                                                                    reference, tmp_path):
-    real = engine.sweeps.runner.run
+    real = engine.sweeps.worker.run
+    bad_seed = run_seed(spec, 0, 5)  # replication 5 of both cells (common random numbers)
 
     def flaky(s, r, seed, *args, **kwargs):
-        if seed.spawn_key == (5,):
+        if seed == bad_seed:
             raise RuntimeError("the umpire fell ill")
         return real(s, r, seed, *args, **kwargs)
 
-    monkeypatch.setattr(engine.sweeps.runner, "run", flaky)
+    monkeypatch.setattr(engine.sweeps.worker, "run", flaky)
     fixed_batches(monkeypatch, 4)
     execute(spec, backend="inprocess", out=tmp_path / "e")
     t = load_results(tmp_path / "e")
@@ -233,6 +252,9 @@ def test_a_run_that_raises_records_its_error_and_the_sweep_goes_on(monkeypatch, 
     good = t.filter(pa.compute.is_null(t.column("error")))
     want = reference.filter(pa.compute.not_equal(reference.column("replication"), 5))
     assert_same(good, want)
+    turns = engine.sweeps.runner.load_turns(tmp_path / "e")
+    assert 5 not in set(turns.column("replication").to_pylist()), "a failed run has no turns"
+    assert set(turns.column("run_id").to_pylist()) == set(good.column("run_id").to_pylist())
 
 
 # ---- storage --------------------------------------------------------------------------------
@@ -241,62 +263,71 @@ def test_manifest_names_the_sweep(spec, tmp_path):
     execute(spec, backend="inprocess", out=tmp_path / "m")
     m = json.loads((tmp_path / "m" / "manifest.json").read_text())
     assert m == read_manifest(tmp_path / "m")
-    assert m["format"] == "wargame-sweep/1" and m["engine"] == engine.__version__
+    assert m["format"] == "wargame-sweep/2" and m["engine"] == engine.__version__
     assert m["root_seed"] == 11 and m["replications"] == 14 and m["cells"] == 2
-    assert m["seeding"] == "crn" and m["key"] == spec["key"]
+    assert m["seeding"] == "crn" and m["key"] == spec["key"] and "spawn_key=(replication,)" in \
+        m["seed"]
     assert m["design"] == {"kind": "grid", "vary": {AIRCRAFT: [2, 6]}}
+    assert m["controllers"] == {"blue": {"kind": "doctrine", "name": "doctrine"},
+                                "red": {"kind": "doctrine", "name": "doctrine"}}
+    assert m["columns"] == {AIRCRAFT_COLUMN: AIRCRAFT} and m["turns_table"] is True
     assert [s["id"] for s in m["scenarios"]] == ["classroom-tutorial"]
     assert all(len(s["sha256"]) == 64 for s in m["scenarios"])
     assert len(m["rules_sha256"]) == 64
     assert m["spec"]["key"] == spec["key"]
+    assert sum(p["runs"]["rows"] for p in m["parts"].values()) == 28
     other = build_spec("alliance-2024", replications=1, seed=11)
     assert other["key"] != spec["key"]
+    # the key names what a run is, not how many: replications and design points can grow
+    more = build_spec("classroom-tutorial", vary={AIRCRAFT: [2, 6, 8]}, replications=20, seed=11)
+    assert more["key"] == spec["key"]
 
 
-def test_chunks_are_whole_parquet_files_and_nothing_else(monkeypatch, spec, tmp_path):
+def test_parts_are_whole_parquet_files_and_nothing_else(monkeypatch, spec, tmp_path):
     monkeypatch.setenv("WARGAME_SWEEP_CHUNK_ROWS", "6")
     fixed_batches(monkeypatch, 3)
     execute(spec, backend="inprocess", out=tmp_path / "c")
-    names = sorted(p.name for p in (tmp_path / "c" / "chunks").iterdir())
-    assert len(names) == 5  # 28 rows, flushed at 6 or more
-    assert names == [f"part-{k:06d}.parquet" for k in range(5)]
-    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["chunks", "manifest.json"]
-    sizes = [pq.read_metadata(tmp_path / "c" / "chunks" / n).num_rows for n in names]
+    for table in ("runs", "turns"):
+        names = sorted(p.name for p in (tmp_path / "c" / table).iterdir())
+        assert names == [f"part-{k:06d}.parquet" for k in range(5)]  # 28 rows, flushed at 6+
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == [
+        "lock", "manifest.json", "runs", "turns"]
+    sizes = [pq.read_metadata(p).num_rows for p in sorted((tmp_path / "c" / "runs").iterdir())]
     assert sum(sizes) == 28
 
 
-def test_a_chunk_is_written_under_a_temporary_name_then_renamed(monkeypatch, spec, tmp_path):
-    """While a chunk is written only complete part files are visible; a write that dies
-    midway leaves no part file (and its temporary file is removed on resume)."""
-    real_write = pq.write_table
-    seen: list[str] = []
+def test_a_part_is_written_aside_then_renamed(monkeypatch, spec, tmp_path):
+    """While a part is written only complete part files are visible in runs/ and turns/; a
+    write that dies midway leaves no part file (and its staging file is removed on resume)."""
+    import engine.sweeps.store as store
 
-    def watching(table, where, *args, **kwargs):
-        where = Path(where)
-        seen.append(where.name)
-        assert where.name.startswith(".") and where.name.endswith(".tmp")
-        for part in where.parent.glob("part-*.parquet"):
-            pq.read_metadata(part)  # every visible part is whole
-        if len(seen) == 3:
-            with where.open("wb") as fh:
-                fh.write(b"PAR1 half a chunk")
-            raise OSError("disk full")
-        return real_write(table, where, *args, **kwargs)
+    real = store._write_synced
+    seen: list[Path] = []
 
-    monkeypatch.setattr(pq, "write_table", watching)
+    def watching(path, data):
+        seen.append(Path(path))
+        if Path(path).name != "manifest.json.tmp":
+            assert Path(path).parent.name == "tmp"
+            for part in Path(path).parent.parent.glob("*/part-*.parquet"):
+                pq.read_metadata(part)  # every visible part is whole
+            if len([p for p in seen if p.parent.name == "tmp"]) == 5:  # the third part's turns
+                Path(path).write_bytes(data[: len(data) // 2])
+                raise OSError("disk full")
+        return real(path, data)
+
+    monkeypatch.setattr(store, "_write_synced", watching)
     monkeypatch.setenv("WARGAME_SWEEP_CHUNK_ROWS", "4")
     fixed_batches(monkeypatch, 4)
     out = tmp_path / "w"
     with pytest.raises(OSError, match="disk full"):
         execute(spec, backend="inprocess", out=out)
-    chunks = out / "chunks"
-    assert sorted(p.name for p in chunks.glob("part-*")) == ["part-000000.parquet",
-                                                             "part-000001.parquet"]
-    assert [p.name for p in chunks.glob(".*.tmp")] == [seen[2]]
+    assert sorted(p.name for p in (out / "runs").glob("*")) == ["part-000000.parquet",
+                                                                "part-000001.parquet"]
+    assert [p.name for p in (out / "tmp").iterdir()] == [seen[-1].name]
     assert load_results(out).num_rows == 8
-    monkeypatch.setattr(pq, "write_table", real_write)
+    monkeypatch.setattr(store, "_write_synced", real)
     execute(spec, backend="inprocess", out=out, resume=True)
-    assert not list(chunks.glob(".*")), "the stale temporary chunk must be cleaned"
+    assert not (out / "tmp").exists(), "the stale staging file must be cleaned"
     assert load_results(out).num_rows == 28
 
 
@@ -317,24 +348,26 @@ def test_resume_runs_only_what_is_not_on_disk(monkeypatch, spec, reference, tmp_
     fixed_batches(monkeypatch, 8)
     out = tmp_path / "r"
     execute(spec, backend="inprocess", out=out)
-    chunks = sorted((out / "chunks").glob("part-*.parquet"))
-    lost = pq.read_table(chunks[1], columns=["cell", "replication"]).to_pylist()
-    chunks[1].unlink()
-    (out / "chunks" / ".part-000009.parquet.4242.tmp").write_bytes(b"stale")
+    parts = sorted((out / "runs").glob("part-*.parquet"))
+    lost = pq.read_table(parts[1], columns=["cell", "replication"]).to_pylist()
+    parts[1].unlink()  # gone: its runs are redone (its turns part is cleaned)
+    (out / "tmp").mkdir()
+    (out / "tmp" / "runs-000009.4242.parquet").write_bytes(b"stale")
 
-    real = engine.sweeps.runner.run
-    calls: list[tuple[int, ...]] = []
+    real = engine.sweeps.worker.run
+    calls: list[int] = []
 
     def counting(s, r, seed, *args, **kwargs):
-        calls.append(seed.spawn_key)
+        calls.append(seed)
         return real(s, r, seed, *args, **kwargs)
 
-    monkeypatch.setattr(engine.sweeps.runner, "run", counting)
+    monkeypatch.setattr(engine.sweeps.worker, "run", counting)
     progress = Counting()
     execute(spec, backend="inprocess", out=out, resume=True, progress=progress)
     assert progress.started == (len(lost), 28 - len(lost)) and progress.advanced == len(lost)
-    assert sorted(calls) == sorted((r["replication"],) for r in lost)
-    assert not list((out / "chunks").glob(".*"))
+    assert sorted(calls) == sorted(run_seed(spec, r["cell"], r["replication"])
+                                           for r in lost)
+    assert not (out / "tmp").exists()
     t = load_results(out)
     assert_same(t, reference)
     assert len(set(t.column("run_id").to_pylist())) == 28
@@ -354,10 +387,10 @@ def test_a_directory_of_another_sweep_is_refused(spec, tmp_path):
         with pytest.raises(EngineError) as e:
             execute(other, backend="inprocess", out=out, resume=resume)
         assert "holds a different sweep" in str(e.value) and "root_seed" in str(e.value)
-    more = build_spec("classroom-tutorial", vary={AIRCRAFT: [2, 6]}, replications=15,
-                      seed=11)
-    with pytest.raises(EngineError, match="replications"):
-        execute(more, backend="inprocess", out=out, resume=True)
+    rules = build_spec("classroom-tutorial", vary={"rules.red_model.rationality": [1.0, 2.0]},
+                       replications=14, seed=11)
+    with pytest.raises(EngineError, match="must vary the same factors"):
+        execute(rules, backend="inprocess", out=out, resume=True)
 
 
 def test_a_rerun_into_a_directory_with_results_needs_resume(spec, reference, tmp_path):
@@ -374,17 +407,18 @@ def test_an_unreadable_manifest_is_refused(spec, tmp_path):
     (out / "manifest.json").write_text("{not json")
     with pytest.raises(EngineError, match="not a readable sweep manifest"):
         execute(spec, backend="inprocess", out=out, resume=True)
-    with pytest.raises(EngineError, match="cannot read the manifest"):
+    with pytest.raises(EngineError, match="not a readable sweep manifest"):
         load_results(out)
 
 
-def test_load_results_of_a_sweep_without_chunks_is_an_empty_table(spec, tmp_path):
+def test_load_results_of_a_sweep_without_parts_is_an_empty_table(spec, tmp_path):
     out = tmp_path / "empty"
     execute(spec, backend="inprocess", out=out)
-    for f in (out / "chunks").iterdir():
+    for f in (out / "runs").iterdir():
         f.unlink()
     t = load_results(out)
-    assert t.num_rows == 0 and t.schema.equals(engine.sweeps.runner.row_schema(spec))
+    assert t.num_rows == 0 and t.schema.equals(
+        engine.sweeps.columns.run_schema(spec["factors"]))
 
 
 def test_a_bad_chunk_size_override_is_refused(monkeypatch, spec, tmp_path):
@@ -396,6 +430,95 @@ def test_a_bad_chunk_size_override_is_refused(monkeypatch, spec, tmp_path):
     with pytest.raises(EngineError, match="positive integer"):
         execute(spec, backend="inprocess")
     assert os.environ["WARGAME_SWEEP_CHUNK_ROWS"] == "many"
+    monkeypatch.delenv("WARGAME_SWEEP_CHUNK_ROWS")
+    monkeypatch.setenv("WARGAME_SWEEP_CHUNK_SECONDS", "-3")
+    with pytest.raises(EngineError, match="WARGAME_SWEEP_CHUNK_SECONDS"):
+        execute(spec, backend="inprocess", out=tmp_path / "z")
+    monkeypatch.delenv("WARGAME_SWEEP_CHUNK_SECONDS")
+    with pytest.raises(EngineError, match="--checkpoint"):
+        execute(spec, backend="inprocess", checkpoint_rows=0)
+
+
+# ---- worker processes that die ---------------------------------------------------------------
+
+class KillsAWorker:
+    """A progress display that, after the sweep's first batch, SIGKILLs one of its pool's
+    workers (a process spawned since the sweep started, running multiprocessing's spawn_main)."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self.me, self.before, self.killed = psutil.Process(), set(), None
+
+    def start(self, total: int, on_disk: int) -> None:
+        self.before = {p.pid for p in self.me.children(recursive=True)}
+
+    def advance(self, n: int) -> None:
+        if self.killed is None:
+            new = [p for p in self.me.children() if p.pid not in self.before
+                   and "spawn_main" in " ".join(p.cmdline())]
+            self.killed = new[0].pid
+            new[0].kill()
+
+    def stop(self) -> None:
+        pass
+
+
+def test_a_worker_that_dies_is_a_clear_error_and_the_finished_runs_are_kept(
+        monkeypatch, spec, reference, tmp_path):
+    pytest.importorskip("psutil")
+    fixed_batches(monkeypatch, 2)
+    killer = KillsAWorker()
+    with pytest.raises(EngineError, match="a worker process died") as caught:
+        execute(spec, backend="process", workers=2, out=tmp_path / "k", progress=killer,
+                checkpoint_rows=1)
+    assert killer.killed is not None
+    message = str(caught.value)
+    assert message.startswith("sweep: --backend process: a worker process died (")
+    assert 'if __name__ == "__main__":' in message and "\n" not in message
+    assert caught.value.__suppress_context__, "no BrokenProcessPool chained to the error"
+    kept = load_results(tmp_path / "k")
+    assert kept.num_rows >= 2, "the batches finished before the death are written"
+    ids = pa.compute.is_in(reference.column("run_id"), value_set=kept.column("run_id"))
+    assert_same(kept, reference.filter(ids))
+    execute(spec, backend="inprocess", out=tmp_path / "k", resume=True)
+    assert_same(load_results(tmp_path / "k"), reference)
+
+
+SCRIPT = """import engine
+
+table = engine.sweep("classroom-tutorial", replications=2, seed=4, workers=2, progress=False)
+print("rows", table.num_rows)
+"""
+
+
+def test_a_script_without_a_main_guard_is_told_to_add_one(tmp_path):
+    """Spawned workers import the main script again: a sweep started at import is refused in
+    each worker, and the sweep itself ends on one clear error, not a BrokenProcessPool."""
+    import subprocess
+    import sys
+    import textwrap
+
+    (tmp_path / "bare.py").write_text(SCRIPT)
+    (tmp_path / "guarded.py").write_text('if __name__ == "__main__":\n'
+                                         + textwrap.indent(SCRIPT, "    "))
+
+    def python(script: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, script], capture_output=True, text=True,
+                              cwd=tmp_path, timeout=180, check=False)
+
+    bare = python("bare.py")
+    assert bare.returncode == 1 and "rows" not in bare.stdout, bare.stderr
+    assert "BrokenProcessPool" not in bare.stderr and "RuntimeError" not in bare.stderr
+    assert ("a sweep was started while a worker process was importing the main script: put "
+            'the call under `if __name__ == "__main__":`') in bare.stderr
+    last = bare.stderr.strip().splitlines()[-1]
+    assert last.startswith("engine.errors.EngineError: sweep: --backend process: a worker "
+                           "process died"), bare.stderr
+    assert 'if __name__ == "__main__":' in last
+    guarded = python("guarded.py")
+    assert guarded.returncode == 0, guarded.stderr
+    assert guarded.stdout == "rows 2\n"
 
 
 # ---- bigger versions ------------------------------------------------------------------------
