@@ -240,6 +240,7 @@ def test_a_second_writer_of_the_same_folder_is_refused(tmp_path):
     no_survivors(first)
 
 
+@pytest.mark.slow  # ~10 s: Dask workers exit on their own; the pool's guard is tested by default
 @pytest.mark.filterwarnings("ignore:Port 8787 is already in use")
 def test_a_killed_sweep_leaves_no_dask_worker_behind(tmp_path):
     """The Dask backend's own LocalCluster: its worker processes exit with the sweep."""
