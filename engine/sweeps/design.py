@@ -36,6 +36,7 @@ from engine.io.loading import pair_problems
 from engine.sim.rng import stable_key
 from engine.spec.rules import Rules
 from engine.spec.scenario import Scenario, cut_turns, set_values
+from engine.sweeps.errors import bad
 from engine.sweeps.points import (
     Point,
     Range,
@@ -65,8 +66,7 @@ class Cell:
     values: dict[str, Value]
 
 
-def _bad(field: str, message: str) -> EngineError:
-    return EngineError("", (Problem("sweep", message, field=field),))
+_bad = bad  # the one sweep problem constructor (engine/sweeps/errors.py)
 
 
 # ---- designs ---------------------------------------------------------------------------------

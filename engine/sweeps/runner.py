@@ -18,7 +18,6 @@ from __future__ import annotations
 import itertools
 import os
 import signal
-import sys
 import tempfile
 import threading
 import time
@@ -29,8 +28,8 @@ from typing import Any
 import pyarrow as pa
 
 from engine.canonical import canonical
-from engine.errors import EngineError, Problem
 from engine.sweeps.columns import OUTCOME_FIELDS, run_schema, turn_schema
+from engine.sweeps.errors import bad, to_stderr
 from engine.sweeps.spec import build_spec, policy_blob
 from engine.sweeps.store import (
     Done,
@@ -54,12 +53,10 @@ SUMMARY_COLUMNS = ["cell", "replication", "error", "deterrence_held", "highest_l
                    "turns_played", "incursions", "incursions_detected"]
 
 
-def _bad(field: str, message: str) -> EngineError:
-    return EngineError("", (Problem("sweep", message, field=field),))
+_bad = bad  # the one sweep problem constructor (engine/sweeps/errors.py)
 
 
-def _stderr(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+_stderr = to_stderr
 
 
 def run_seed(spec: dict[str, Any], cell: int, rep: int) -> int:

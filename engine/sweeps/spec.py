@@ -10,15 +10,13 @@ from typing import Any
 
 from engine import __version__
 from engine.canonical import canonical, sha256_of
-from engine.errors import EngineError, Problem
 from engine.spec.rules import Rules
 from engine.spec.scenario import Scenario
 from engine.sweeps.columns import SWEEP_FORMAT, canonical_path, factor_names, value_type
+from engine.sweeps.errors import bad
 from engine.sweeps.store import with_cell_keys
 
-
-def _bad(field: str, message: str) -> EngineError:
-    return EngineError("", (Problem("sweep", message, field=field),))
+_bad = bad  # the one sweep problem constructor (engine/sweeps/errors.py)
 
 
 def build_spec(scenarios: Any, *, vary: dict[str, list] | None = None, design: Any = "grid",

@@ -25,7 +25,6 @@ import fcntl
 import hashlib
 import json
 import os
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,8 +34,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from engine.canonical import canonical, sha256_of
-from engine.errors import EngineError, Problem
 from engine.sweeps.columns import SWEEP_FORMAT, run_schema, turn_schema
+from engine.sweeps.errors import bad, to_stderr
 
 RUNS, TURNS, MANIFEST, LOCK, TMP, DAMAGED = ("runs", "turns", "manifest.json", "lock", "tmp",
                                              "damaged")
@@ -44,12 +43,10 @@ LAYOUT = {RUNS, TURNS, MANIFEST, LOCK, TMP, DAMAGED, f"{MANIFEST}.tmp"}
 Say = Callable[[str], None]
 
 
-def _bad(field_name: str, message: str) -> EngineError:
-    return EngineError("", (Problem("sweep", message, field=field_name),))
+_bad = bad  # the one sweep problem constructor (engine/sweeps/errors.py)
 
 
-def _stderr(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+_stderr = to_stderr
 
 
 # ---- done runs -------------------------------------------------------------------------------

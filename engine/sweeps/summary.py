@@ -16,6 +16,7 @@ from typing import Any, TypedDict
 import numpy as np
 
 from engine.errors import EngineError, Problem
+from engine.sweeps.errors import bad
 
 Z95 = 1.959963984540054
 
@@ -23,8 +24,9 @@ Z95 = 1.959963984540054
 ABSENT, FAILED, HELD, ERRORED = 0, 1, 2, 3
 
 
+
 def _bad(field_name: str, message: str) -> EngineError:
-    return EngineError("", (Problem("summary", message, field=field_name),))
+    return bad(field_name, message, "summary")
 
 
 def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:

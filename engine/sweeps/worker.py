@@ -87,6 +87,9 @@ class Prepared:
 
     def players(self, rules: Rules, policies: bytes | None) -> dict[str, Controller]:
         """This run's controllers (doctrine for any side not named)."""
+        # the blob is the coordinator's own cloudpickle of the callables its caller passed in
+        # (spec.policy_blob), handed to this process over a pipe: never read from a file, a
+        # manifest or any other input, which holds only the policies' names
         out: dict[str, Controller] = pickle.loads(policies) if policies else {}
         blue = self.spec["controllers"]["blue"]
         if self.recorded is not None:
