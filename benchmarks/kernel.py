@@ -32,6 +32,7 @@ from common import table, verdict  # benchmarks/common.py (scripts run from this
 from engine import __version__ as engine_version
 from engine import load_pair
 from engine.io.eventlog import LogWriter
+from engine.io.loading import builtin_names
 from engine.io.logschema import make_header
 from engine.sim.controllers import default_controllers
 from engine.sim.kernel import run
@@ -204,6 +205,28 @@ def ns_per_event(times: list[float], events: list[int]) -> float:
     return statistics.median(t / n for t, n in zip(times, events, strict=True)) * 1e9
 
 
+def every_scenario(runs: int) -> tuple[list[list[str]], bool]:
+    """Issue 15 holds every built-in scenario to the event ratio: (a) runs of each, timed beside
+    the raw yardstick as above; the table's rows and whether all pass."""
+    rows, ok = [], True
+    for name in builtin_names("scenarios"):
+        s, r = load_pair(name)
+        seeds = range(runs)
+        events = []
+        for seed in seeds:
+            with counting_steps() as counter:
+                run(s, r, seed, sink=NullSink())
+            events.append(counter[0])
+        times = time_modes({"a": lambda seed, s=s, r=r: run(s, r, seed, sink=NullSink())}, seeds)
+        ratio = ns_per_event(times["a"], events) / statistics.median(times["raw"])
+        ok = ok and ratio <= TARGET_EVENT_RATIO
+        rows.append([name, f"{statistics.median(events):g}", ms(statistics.median(times["a"])),
+                     f"{ns_per_event(times['a'], events):.0f}",
+                     f"{statistics.median(times['raw']):.0f}", f"{ratio:.1f}x",
+                     verdict(ratio <= TARGET_EVENT_RATIO)])
+    return rows, ok
+
+
 def profile(s: Any, r: Any, runs: int, top: int = 15) -> None:
     import cProfile
     import pstats
@@ -221,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=200, help="runs per sink, seeds 0..N-1")
     ap.add_argument("--scenario", default="alliance-2024", help="built-in name or YAML path")
+    ap.add_argument("--every", type=int, default=40, metavar="N",
+                    help="then the event ratio of every built-in scenario, N runs each (0: skip)")
     ap.add_argument("--profile", action="store_true",
                     help="afterwards, cProfile N metrics-only runs and print the top 15")
     args = ap.parse_args(argv)
@@ -307,6 +332,13 @@ def main(argv: list[str] | None = None) -> int:
     ], ["ratio", "value", "target", "result"], {1, 2}))
     print(f"(of the log overhead: digest {med['b'] / med['a'] - 1:+.0%} (b vs a), "
           f"writer {med['c'] / med['b'] - 1:+.0%} (c vs b))")
+
+    if args.every > 0:
+        rows, _ = every_scenario(args.every)
+        print(f"\nevery built-in scenario: (a) metrics-only, {args.every} runs each, engine / raw "
+              f"simpy per event (target <= {TARGET_EVENT_RATIO:g}x)")
+        print(table(rows, ["scenario", "events/run", "median ms", "ns/event", "raw ns/event",
+                           "ratio", "result"], {1, 2, 3, 4, 5}))
 
     if args.profile:
         profile(s, r, args.runs)

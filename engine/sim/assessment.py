@@ -19,14 +19,16 @@ def assess(w: World) -> None:
     tally = w.tally
     blue = {"detections": tally.get("detections"), "c2_delivered": tally.get("c2_delivered"),
             "c2_sent": tally.get("c2_sent")}
-    red = {"incursions": tally.get("incursions")}
-    w.emit("state.blue", "blue", rounded({**blue_situation(w), **blue}))
-    w.emit("state.red", "red", rounded({**red_situation(w), **red}))
-    w.emit("turn.measures", "", rounded({
+    blue = rounded(blue)
+    red = rounded({"incursions": tally.get("incursions")})
+    # the situations round their own floats, so only the counts added here need rounding
+    w.emit("state.blue", "blue", {**blue_situation(w), **blue})
+    w.emit("state.red", "red", {**red_situation(w), **red})
+    w.emit("turn.measures", "", {
         **blue, **red, "fresh_tracks": isr.fresh_tracks(w),
         "degraded_count": len(c2.degraded_links(w)),
-        "beliefs": {"isr": w.mind.isr, "resolve": w.mind.resolve},
-        "armed_attack_known": w.ladder.known_turn is not None}))
+        "beliefs": {"isr": r6(w.mind.isr), "resolve": r6(w.mind.resolve)},
+        "armed_attack_known": w.ladder.known_turn is not None})
     public: dict[str, Any] = {"rung": w.ladder.rung, "red_losses": r6(tally.get("red_losses")),
                               "blue_losses": r6(tally.get("blue_losses"))}
     if getattr(w.sink, "wants_digest", True):

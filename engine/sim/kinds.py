@@ -206,7 +206,14 @@ def payload_problems(record: Mapping[str, Any]) -> list[str]:
 
 def visible_to(kind: str, side: Side, data: Mapping[str, Any]) -> tuple[Team, ...]:
     """The teams that may see a record of ``kind`` made by ``side`` with payload ``data``."""
-    seen = KINDS[kind].seen
+    fixed = _FIXED_VISIBILITY.get((kind, side))
+    if fixed is not None:  # most kinds: decided by kind and side alone, looked up once
+        return fixed
+    return _visibility(KINDS[kind].seen, side, data)
+
+
+def _visibility(seen: Seen, side: Side, data: Mapping[str, Any]) -> tuple[Team, ...]:
+    """The teams a record reaches under rule ``seen``, made by ``side`` with ``data``."""
     if seen is Seen.PUBLIC:
         return BOTH
     if seen is Seen.UMPIRE:
@@ -222,6 +229,13 @@ def visible_to(kind: str, side: Side, data: Mapping[str, Any]) -> tuple[Team, ..
     if seen is Seen.IF_SEEN_BY_RED and data.get("seen_by_red") is True:
         return BOTH
     return own
+
+
+# every record is made through visible_to; a table answers the kinds whose payload has no say
+_FIXED_VISIBILITY: dict[tuple[str, Side], tuple[Team, ...]] = {
+    (name, side): _visibility(spec.seen, side, {})
+    for name, spec in KINDS.items() if spec.seen not in (Seen.IF_SEEN_BY_RED, Seen.AFFECTED_SIDE)
+    for side in ("blue", "red", "white")}
 
 
 def can_see(team: Team, record: Mapping[str, Any]) -> bool:
