@@ -73,3 +73,29 @@ json_values = st.recursive(
 @given(json_values, st.booleans())
 def test_generated_objects_encode_to_the_reference_bytes(obj: object, sort: bool) -> None:
     _agree(obj, sort)
+
+
+@pytest.mark.parametrize("obj", [
+    {"note": "x:0.00005,", "p": 5e-05},  # number-like text in a string beside a small number
+    {"unit": "1e-7", "q": [1e-7, -3e-7, 0.5]},
+    ["0.00001", 0.00001, {"a": "b-1e-5]"}, 2e-06],
+    {"t": (1e-7, 2.0)},  # a tuple: it parses back as a list, so the reference writes it
+    {"k": 10.00005, "m": 1.5e-8, "n": -0.00002},
+])
+def test_small_numbers_are_rewritten_and_strings_never_are(obj: object) -> None:
+    for sort in (True, False):
+        assert encode(obj, sort) == reference(obj, sort).encode()
+
+
+small_floats = st.floats(min_value=-1e-4, max_value=1e-4, allow_subnormal=True)
+number_like = st.from_regex(r"[:,\[ ]?-?(0\.0000[0-9]{1,4}|[0-9]e-[0-9])[,\]} ]?", fullmatch=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.recursive(small_floats | number_like | st.integers(-9, 9),
+                    lambda inner: st.lists(inner, max_size=4)
+                    | st.dictionaries(number_like, inner, max_size=4), max_leaves=12),
+       st.booleans())
+def test_objects_full_of_small_numbers_and_number_like_text_encode_to_the_reference(
+        obj: object, sort: bool) -> None:
+    _agree(obj, sort)
