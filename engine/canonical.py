@@ -64,7 +64,8 @@ def _renumbered(out: bytes, obj: Any, sort: bool) -> bytes:
     could also hit number-like text inside a string, so the result must parse back to obj;
     otherwise (or when obj holds what JSON turns into something else, a tuple) the reference
     writes it. A quarter of the reference's cost for the records holding a tiny probability."""
-    pieces, last = [], 0
+    pieces: list[bytes] = []
+    last = 0
     try:
         for start, end in _number_spans(out):
             if start < last:
