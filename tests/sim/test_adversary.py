@@ -258,3 +258,10 @@ def test_counterspace_attacks_are_destructive_at_the_threshold(aid, destructive)
             assert space[0]["data"]["until_h"] == pytest.approx(attack["t"] + effect, abs=1e-5)
         outcomes.add(d["success"])
     assert outcomes == {True, False}, "eight seeds should see both a hit and a miss"
+
+
+@pytest.mark.parametrize("name", ["baseline-2022", "alliance-2024", "classroom-tutorial"])
+def test_groups_are_kept_in_id_order(name):
+    # isr.search draws for the groups in the order World.red.groups holds them
+    w, _ = _session(game=engine.Game.load(name))
+    assert list(w.red.groups) == sorted(w.scenario.red.groups)

@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 
 import engine
+from engine.sim.adjudication import link_latency
 from engine.sim.forces import c2
-from engine.sim.state import ListSink
+from engine.sim.kernel import run as play
+from engine.sim.state import ListSink, r6
 from engine.spec.scenario import Scenario, with_values
 
 
@@ -217,6 +219,78 @@ def test_a_full_link_makes_a_message_wait_for_a_channel():
     assert times == sorted(times) and times[0] < times[1] < times[2]
     assert arrivals == pytest.approx(times, abs=1e-5)
     assert w.c2.links["usfj-mlr"].in_use == 0 and not w.c2.links["usfj-mlr"].waiting
+
+
+def test_a_message_to_its_own_node_arrives_at_once():
+    w, sink = _session()
+    got = []
+    c2.send(w, "usfj", "usfj", "ping", {}, got.append)
+    w.env.run(until=0.5)
+    [rec] = _of(sink, "c2.message.delivered")
+    assert got == [0.0] and rec["data"]["route"] == [] and rec["t"] == 0.0
+
+
+def _process_send(w, src, dst, what, payload, on_delivery=None):
+    """The reference: each message a simpy process, as c2 carried messages before its
+    callbacks (the same events, draws and records, at the same times and in the same order)."""
+    w.env.process(_process_carry(w, w.c2.routes.get((src, dst)), src, dst, what, payload,
+                                 on_delivery))
+
+
+def _process_carry(w, route, src, dst, what, payload, on_delivery):
+    start = w.now
+    w.tally.add("c2_sent")
+    if route is None:
+        w.emit("c2.message.lost", src, {"what": what, "to": dst, "link": None,
+                                        "reason": "no route", "p_loss": 1.0, "draw": None})
+        return
+    c2cfg, table = w.scenario.blue.c2, w.rules.adjudication.c2
+    factor = table.command_latency_factor[c2cfg.command]
+    rng, env, draws = w.rng(f"c2.{src}"), w.env, []
+    for lid in route:
+        link, state = c2cfg.links[lid], w.c2.links[lid]
+        if state.in_use >= state.capacity:
+            turn = env.event()
+            state.waiting.append(turn)
+            yield turn
+        else:
+            state.in_use += 1
+        degraded = state.degraded_until > env.now
+        loss = w.c2.loss[lid][degraded]
+        u_loss, z = float(rng.random()), float(rng.standard_normal())
+        draws.append(z)
+        if u_loss < loss:
+            c2._release(state)
+            w.tally.add("c2_lost")
+            w.emit("c2.message.lost", src, {"what": what, "to": dst, "link": lid,
+                                            "reason": "lost", "p_loss": r6(loss),
+                                            "draw": r6(u_loss)})
+            return
+        yield env.timeout(link_latency(
+            latency_h=link.latency_h, command_factor=factor, sigma=table.latency_sigma, z=z,
+            degraded_factor=table.degraded_latency_factor if degraded else 1.0))
+        c2._release(state)
+    took = env.now - start
+    w.tally.add("c2_delivered")
+    w.tally.add("c2_latency", took)
+    w.emit("c2.message.delivered", dst, {
+        "what": what, "from": src, "route": list(route), "latency_h": r6(took),
+        "latency_z": [r6(z) for z in draws], **payload})
+    if on_delivery is not None:
+        on_delivery(took)
+
+
+@pytest.mark.parametrize(("name", "seed"), [("alliance-2024", 0), ("alliance-2024", 3),
+                                            ("baseline-2022", 1), ("alliance-2023", 2)])
+def test_messages_as_callbacks_play_exactly_as_messages_as_processes(name, seed, monkeypatch):
+    game = engine.Game.load(name)
+    fast = ListSink()
+    fast_outcome = play(game.scenario, game.rules, seed, sink=fast).outcome
+    monkeypatch.setattr(c2, "send", _process_send)
+    slow = ListSink()
+    slow_outcome = play(game.scenario, game.rules, seed, sink=slow).outcome
+    assert any(r["kind"] == "c2.message.delivered" for r in fast)
+    assert list(fast) == list(slow) and fast_outcome == slow_outcome
 
 
 def test_reports_between_nations_are_shared_with_the_posture_probability():

@@ -10,6 +10,8 @@ import pytest
 
 from engine.sim.rng import (
     Streams,
+    _Child,
+    _run_pool,
     describe,
     from_description,
     run_sequence,
@@ -110,3 +112,55 @@ def test_a_described_sequence_rebuilds_the_same_streams():
     again = from_description(d)
     assert _draws(Streams(again)("c2.isr_ops")) == _draws(Streams(seq)("c2.isr_ops"))
     assert describe(run_sequence(5)) == {"entropy": 5, "spawn_key": []}
+
+
+def _numpy_stream(seq: np.random.SeedSequence, name: str) -> np.random.Generator:
+    """A stream as numpy builds it: the child SeedSequence and PCG64 (what Streams computes
+    faster; the two must agree bit for bit)."""
+    child = np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, stable_key(name)),
+                                   pool_size=seq.pool_size)
+    return np.random.Generator(np.random.PCG64(child))
+
+
+@pytest.mark.parametrize("entropy", [0, 1, 7, 2**32 - 1, 2**32, 2**40 + 3, 2**63 + 5,
+                                     2**64, 2**130 + 17, 3**200])
+@pytest.mark.parametrize("spawn_key", [(), (0,), (5, 2**33), (2**62, 0, 9)])
+def test_streams_draw_exactly_what_numpys_seed_sequence_gives(entropy, spawn_key):
+    seq = np.random.SeedSequence(entropy, spawn_key=spawn_key)
+    s = Streams(seq)
+    for name in ("", "a", "c2.usfj", "isr.mq9.3", "partner.share.quad", "x" * 300):
+        assert s(name).bit_generator.state == _numpy_stream(seq, name).bit_generator.state
+        assert _draws(s(name), 3) == _draws(_numpy_stream(seq, name), 3)
+
+
+def test_the_fast_child_seed_gives_numpys_words_for_any_length_and_width():
+    rnd = np.random.default_rng(1)
+    for _ in range(200):
+        entropy = int(rnd.integers(0, 2**63)) << int(rnd.integers(0, 80))
+        key = tuple(int(k) for k in rnd.integers(0, 2**63, size=int(rnd.integers(0, 3))))
+        last = int(rnd.integers(0, 2**63))
+        ours = _Child(_run_pool(np.random.SeedSequence(entropy, spawn_key=key)), last)
+        ref = np.random.SeedSequence(entropy, spawn_key=(*key, last))
+        assert ours.pool == [int(x) for x in ref.pool]
+        for n in (1, 4, 8, 9, 33):
+            for dtype in (np.uint32, np.uint64, "u4", "uint64"):
+                a, b = ours.generate_state(n, dtype), ref.generate_state(n, dtype)
+                assert a.dtype == b.dtype and a.tolist() == b.tolist()
+    with pytest.raises(ValueError, match="uint32 or uint64"):
+        ours.generate_state(2, np.int64)
+
+
+@pytest.mark.parametrize("last", [0, 1, 2**32 - 1, 2**32, 2**63 - 1])
+def test_a_last_key_of_one_word_mixes_like_numpys(last):
+    # a stable key below 2**32 is one 32-bit word, not two (numpy's _int_to_uint32_array)
+    ours = _Child(_run_pool(np.random.SeedSequence(3)), last)
+    assert ours.pool == [int(x) for x in np.random.SeedSequence(3, spawn_key=(last,)).pool]
+
+
+@pytest.mark.parametrize("seq", [np.random.SeedSequence([1, 2, 3]),
+                                 np.random.SeedSequence(7, pool_size=8),
+                                 np.random.SeedSequence([2**40, 5], spawn_key=(3,))])
+def test_sequences_the_fast_path_does_not_cover_get_numpys_streams(seq):
+    s = Streams(seq)
+    for name in ("a", "c2.usfj"):
+        assert s(name).bit_generator.state == _numpy_stream(seq, name).bit_generator.state

@@ -147,7 +147,8 @@ def watches(w: World, zone: str) -> bool:
     """Whether Red sees what flies over ``zone``: its objective, or where a group of it is."""
     if zone == w.scenario.red.objective:
         return True
-    return any(g.dest == zone and g.arrive_t <= w.now and g.ships > 0
+    now = w.now
+    return any(g.dest == zone and g.arrive_t <= now and g.ships > 0
                for g in w.red.groups.values())
 
 

@@ -1,4 +1,4 @@
-"""Joint HQ and C2 links as simpy processes: routed messages, degradation and recovery, the
+"""Joint HQ and C2 links on simpy: routed messages, degradation and recovery, the
 space segment, and intelligence sharing between nations. Writes ``World.c2`` only.
 
 A message crosses each link of its route in turn: it waits for link capacity, may be lost
@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import simpy
+from simpy.events import URGENT, Timeout
 
 from engine.sim.adjudication import (
     expected_route_delay,
@@ -27,6 +30,7 @@ from engine.spec.scenario import Scenario
 Routes = dict[tuple[str, str], tuple[str, ...]]
 LOST_MESSAGE_DELAY_TURNS = 1.0  # an estimate counts a lost message as one turn late
 NO_ROUTE_DELAY_TURNS = 2.0  # an estimate counts an unreachable node as two turns away
+_PLAN = "c2.plan"  # the key of the session's C2 constants in World.memo
 
 
 def routes(s: Scenario) -> Routes:
@@ -55,68 +59,163 @@ def routes(s: Scenario) -> Routes:
 
 
 def setup(w: World) -> None:
-    """Link state and the route table."""
+    """Link state, the route table, and the constants every message reads."""
     add = w.rules.adjudication.c2.degraded_loss_add
     for lid, link in sorted(w.scenario.blue.c2.links.items()):
         w.c2.links[lid] = LinkState(capacity=link.capacity, hardened=link.hardened)
         w.c2.loss[lid] = tuple(link_loss_probability(loss_p=link.loss_p, degraded=down,
                                                      degraded_add=add) for down in (False, True))
     w.c2.routes = routes(w.scenario)
+    w.memo(_PLAN, lambda: _Plan(w))
+
+
+@dataclass(frozen=True, slots=True)
+class _Hop:
+    """One link of a route, with what crossing it reads."""
+
+    lid: str
+    state: LinkState
+    latency_h: float
+    loss: tuple[float, ...]  # P(loss) up, down
+
+
+class _Plan:
+    """A session's fixed C2 constants, looked up once per game rather than once per message:
+    each route as its hops, the command factor, the latency spread, the nations of the nodes,
+    and each node's streams (fetched on first use: a stream costs ~20 us to create)."""
+
+    __slots__ = ("degraded_factor", "factor", "nation", "routes", "share_streams", "sigma",
+                 "streams")
+
+    def __init__(self, w: World) -> None:
+        c2cfg, table = w.scenario.blue.c2, w.rules.adjudication.c2
+        hops = {lid: _Hop(lid, w.c2.links[lid], link.latency_h, w.c2.loss[lid])
+                for lid, link in c2cfg.links.items()}
+        self.routes = {pair: tuple(hops[lid] for lid in route)
+                       for pair, route in w.c2.routes.items()}
+        self.factor = table.command_latency_factor[c2cfg.command]
+        self.sigma = table.latency_sigma
+        self.degraded_factor = table.degraded_latency_factor
+        self.nation = {nid: node.nation for nid, node in c2cfg.nodes.items()}
+        self.streams: dict[str, np.random.Generator] = {}  # node -> its messages' stream
+        self.share_streams: dict[str, np.random.Generator] = {}  # node -> its sharing draws
+
+
+def _plan(w: World) -> _Plan:
+    return w.memo(_PLAN, _no_plan)
+
+
+def _no_plan() -> _Plan:
+    raise RuntimeError("c2.setup(w) makes the session's C2 plan before any message")
 
 
 def send(w: World, src: str, dst: str, what: str, payload: dict[str, Any],
          on_delivery: Callable[[float], object] | None = None) -> None:
     """Start a message from node src to node dst; on_delivery(latency) runs when it arrives
     (what it returns is ignored)."""
-    w.env.process(_carry(w, w.c2.routes.get((src, dst)), src, dst, what, payload, on_delivery))
+    plan = _plan(w)
+    _Now(w.env, _Message(w, plan, plan.routes.get((src, dst)), src, dst, what, payload,
+                         on_delivery).begin)
 
 
-def _carry(w: World, route: tuple[str, ...] | None, src: str, dst: str, what: str,
-           payload: dict[str, Any], on_delivery: Callable[[float], object] | None,
-           ) -> Generator[simpy.Event, Any, None]:
-    start = w.now
-    w.tally.add("c2_sent")
-    if route is None:
-        w.emit("c2.message.lost", src, {"what": what, "to": dst, "link": None,
-                                        "reason": "no route", "p_loss": 1.0, "draw": None})
-        return
-    c2cfg, table = w.scenario.blue.c2, w.rules.adjudication.c2
-    factor = table.command_latency_factor[c2cfg.command]
-    rng = w.rng(f"c2.{src}")
-    env = w.env
-    draws: list[float] = []  # each hop's latency draw z, for the record
-    for lid in route:
-        link, state = c2cfg.links[lid], w.c2.links[lid]
-        if state.in_use >= state.capacity:
-            turn = env.event()
-            state.waiting.append(turn)
-            yield turn  # the finishing message hands its channel straight to us
-        else:
-            state.in_use += 1
-        degraded = state.degraded_until > env.now
-        loss = w.c2.loss[lid][degraded]
-        u_loss, z = float(rng.random()), float(rng.standard_normal())
-        draws.append(z)
+class _Now(simpy.Event):
+    """An event processed at once, before the timeouts due now: where simpy starts a process
+    (its urgent Initialize event), so a message starts exactly when a process would."""
+
+    def __init__(self, env: simpy.Environment, callback: Callable[[simpy.Event], None]) -> None:
+        self.env = env
+        self.callbacks = [callback]
+        self._value = None
+        self._ok = True
+        env.schedule(self, URGENT)
+
+
+class _Message:
+    """A message on its way. Its steps are callbacks on the simpy events it waits for rather
+    than a simpy process: a process per message (its start, generator and end event) cost more
+    than the message's own work, and the events it waits for are the same."""
+
+    __slots__ = ("draws", "dst", "hop", "hops", "on_delivery", "payload", "plan", "rng",
+                 "routed", "src", "start", "w", "what")
+
+    def __init__(self, w: World, plan: _Plan, route: tuple[_Hop, ...] | None, src: str,
+                 dst: str, what: str, payload: dict[str, Any],
+                 on_delivery: Callable[[float], object] | None) -> None:
+        self.w, self.plan, self.src, self.dst = w, plan, src, dst
+        self.what, self.payload, self.on_delivery = what, payload, on_delivery
+        self.routed, self.hops = route is not None, route or ()
+        self.hop = 0  # the index in hops of the link it is on or waiting for
+        self.start = 0.0
+        self.draws: list[float] = []  # each hop's latency draw z, for the record
+
+    def begin(self, _: simpy.Event) -> None:
+        w = self.w
+        self.start = w.now
+        w.tally.add("c2_sent")
+        if not self.routed:
+            w.emit("c2.message.lost", self.src, {
+                "what": self.what, "to": self.dst, "link": None, "reason": "no route",
+                "p_loss": 1.0, "draw": None})
+            return
+        rng = self.plan.streams.get(self.src)
+        if rng is None:
+            rng = self.plan.streams[self.src] = w.rng(f"c2.{self.src}")
+        self.rng = rng
+        _carry(self)
+
+    def cross(self, _: simpy.Event | None = None) -> None:
+        """The message holds a channel of its link: it is lost, or it crosses."""
+        w, hop, plan = self.w, self.hops[self.hop], self.plan
+        env = w.env
+        degraded = hop.state.degraded_until > env.now
+        loss = hop.loss[degraded]
+        u_loss, z = float(self.rng.random()), float(self.rng.standard_normal())
+        self.draws.append(z)
         if u_loss < loss:
-            _release(state)
+            _release(hop.state)
             w.tally.add("c2_lost")
-            w.emit("c2.message.lost", src, {
-                "what": what, "to": dst, "link": lid, "reason": "lost",
+            w.emit("c2.message.lost", self.src, {
+                "what": self.what, "to": self.dst, "link": hop.lid, "reason": "lost",
                 "p_loss": r6(loss), "draw": r6(u_loss)})
             return
-        yield env.timeout(link_latency(
-            latency_h=link.latency_h, command_factor=factor, sigma=table.latency_sigma, z=z,
-            degraded_factor=table.degraded_latency_factor if degraded else 1.0))
-        _release(state)
-    took = env.now - start
-    w.tally.add("c2_delivered")
-    w.tally.add("c2_latency", took)
-    if w.recording:
-        w.emit("c2.message.delivered", dst, {
-            "what": what, "from": src, "route": list(route), "latency_h": r6(took),
-            "latency_z": [r6(z) for z in draws], **payload})
-    if on_delivery is not None:
-        on_delivery(took)
+        Timeout(env, link_latency(
+            latency_h=hop.latency_h, command_factor=plan.factor, sigma=plan.sigma, z=z,
+            degraded_factor=plan.degraded_factor if degraded else 1.0),
+        ).callbacks.append(self.crossed)
+
+    def crossed(self, _: simpy.Event) -> None:
+        _release(self.hops[self.hop].state)
+        self.hop += 1
+        _carry(self)
+
+    def deliver(self) -> None:
+        w = self.w
+        took = w.env.now - self.start
+        w.tally.add("c2_delivered")
+        w.tally.add("c2_latency", took)
+        if w.recording:
+            w.emit("c2.message.delivered", self.dst, {
+                "what": self.what, "from": self.src, "route": [hop.lid for hop in self.hops],
+                "latency_h": r6(took), "latency_z": [r6(z) for z in self.draws],
+                **self.payload})
+        if self.on_delivery is not None:
+            self.on_delivery(took)
+
+
+def _carry(m: _Message) -> None:
+    """The message moves on to the next link of its route, taking a free channel or waiting
+    for the message ahead of it to hand its channel over; past the last link it is delivered."""
+    if m.hop == len(m.hops):
+        m.deliver()
+        return
+    state = m.hops[m.hop].state
+    if state.in_use >= state.capacity:
+        turn = simpy.Event(m.w.env)
+        state.waiting.append(turn)
+        turn.callbacks.append(m.cross)  # the finishing message hands its channel to us
+    else:
+        state.in_use += 1
+        m.cross()
 
 
 def _release(state: LinkState) -> None:
@@ -128,11 +227,14 @@ def _release(state: LinkState) -> None:
 
 def shared(w: World, src: str, dst: str) -> bool:
     """A report crossing between nations is shared with the intelligence-sharing probability."""
-    nodes = w.scenario.blue.c2.nodes
-    if nodes[src].nation == nodes[dst].nation:
+    plan = _plan(w)
+    if plan.nation[src] == plan.nation[dst]:
         return True
     p = w.scenario.blue.c2.intel_sharing
-    u = float(w.rng(f"c2.share.{src}").random())
+    rng = plan.share_streams.get(src)
+    if rng is None:
+        rng = plan.share_streams[src] = w.rng(f"c2.share.{src}")
+    u = float(rng.random())
     if u >= p:
         w.emit("c2.share.withheld", src, {"to": dst, "p_share": p, "draw": r6(u)})
         return False

@@ -22,6 +22,7 @@ from engine.sim.adjudication import detection_time, hazard_rate, search_probabil
 from engine.sim.estimates import sortie_cycle_h, upkeep
 from engine.sim.forces import adversary, c2
 from engine.sim.state import Track, Window, World, r6
+from engine.spec.scenario import Scenario
 from engine.spec.types import Tempo
 
 Relay = Callable[[str, str], bool]  # (group, zone) -> whether a partner passes the detection on
@@ -54,47 +55,53 @@ def _aircraft(w: World, det_id: str, k: int) -> Generator[simpy.Event, Any, None
     rng = w.rng(f"isr.{det_id}.{k}")
     base_zone = s.theater.bases[det.base].zone
     unit = f"{det_id}.{k + 1}"
-    # per-zone constants, computed once: transit time and search hazard
-    legs = {z: (w.distance(base_zone, z) / det.transit_kts,
-                hazard_rate(sweep_width=det.sweep_width_nm, speed=det.search_kts,
-                            area=s.theater.zones[z].area_nm2)) for z in det.zones}
+    # per-zone constants, computed once: transit time, search hazard and time on station
+    legs = {}
+    for z in det.zones:
+        transit = w.distance(base_zone, z) / det.transit_kts
+        legs[z] = (transit, hazard_rate(sweep_width=det.sweep_width_nm, speed=det.search_kts,
+                                        area=s.theater.zones[z].area_nm2),
+                   max(0.0, det.endurance_h - 2 * transit))
     sorties_per = table.detection.sorties_per_aircraft
     p_available, p_maintenance = upkeep(s, w.rules, det)  # regional maintenance, if any
+    # the loop runs once per sortie: what it reads is bound here, once per aircraft
+    zones, endurance, turnaround, p_weather = (det.zones, det.endurance_h, det.turnaround_h,
+                                               det.weather_cancel_p)
+    tempo, c2part, timeout = w.isr.tempo, w.c2, env.timeout
+    space_penalty = table.cyber.space_isr_penalty
     # stagger aircraft over one sortie cycle, so a detachment is not all airborne at once and
     # its search is spread evenly over the turns
-    first = sortie_cycle_h(sorties_per[w.isr.tempo[det_id]])
-    yield env.timeout(first * k / max(1, det.aircraft))
+    first = sortie_cycle_h(sorties_per[tempo[det_id]])
+    yield timeout(first * k / max(1, det.aircraft))
     sortie = 0
     while True:
-        rate = sorties_per[w.isr.tempo[det_id]]
+        rate = sorties_per[tempo[det_id]]
         cycle = sortie_cycle_h(rate)
         draws = rng.random(4).tolist()  # Python floats: compared below, cheaply
-        p_space = table.cyber.space_isr_penalty if w.c2.space_degraded_until > env.now else 0.0
-        reason = _cancelled(rate, p_available, det.weather_cancel_p, p_maintenance,
-                            p_space, draws)
+        p_space = space_penalty if c2part.space_degraded_until > env.now else 0.0
+        reason = _cancelled(rate, p_available, p_weather, p_maintenance, p_space, draws)
         if reason:
             if rate > 0 and w.recording:
                 w.emit("isr.sortie.cancel", unit, {
                     "reason": reason, "p_available": p_available, "draw": r6(draws[0]),
-                    "p_weather": det.weather_cancel_p, "draw_weather": r6(draws[1]),
+                    "p_weather": p_weather, "draw_weather": r6(draws[1]),
                     "p_maintenance": p_maintenance,
                     "draw_maintenance": r6(draws[2]), "p_space_loss": p_space,
                     "draw_space": r6(draws[3])})
-            yield env.timeout(cycle)
+            yield timeout(cycle)
             continue
-        zone = det.zones[sortie % len(det.zones)]
+        zone = zones[sortie % len(zones)]
         sortie += 1
-        transit, hazard = legs[zone]
-        on_station = max(0.0, det.endurance_h - 2 * transit)
+        transit, hazard, on_station = legs[zone]
         if w.recording:  # the whole sortie's timeline is known at launch
             w.emit("isr.sortie.launch", unit, {
                 "zone": zone, "transit_h": r6(transit), "on_station_h": r6(on_station),
                 "lands_at_h": r6(env.now + 2 * transit + on_station)})
-        yield env.timeout(transit)
+        yield timeout(transit)
         _on_station(w, unit, zone, on_station)
         yield from search(w, unit, det.report_node, zone, hazard, on_station, rng)
         # the flight home and the turnaround are one wait: nothing can happen to it meanwhile
-        yield env.timeout(transit + max(det.turnaround_h, cycle - det.endurance_h))
+        yield timeout(transit + max(turnaround, cycle - endurance))
 
 
 def _cancelled(rate: float, p_available: float, p_weather: float, p_maintenance: float,
@@ -129,24 +136,25 @@ def search(w: World, unit: str, node: str, zone: str, hazard: float, hours: floa
     out the window, stopping at each detection time to report it. Groups that enter the zone
     later are searched by :func:`group_entering` while the window is open. With ``relay`` (a
     partner's search) a detection reaches ``node`` only when ``relay(group, zone)`` says so."""
-    start = w.env.now
+    env = w.env
+    start = env.now
     if zone == w.scenario.red.objective:
         _credit_effort(w, hazard, start, hours)
     window = Window(unit, node, hazard, start + hours, rng, relay)
     w.isr.windows.setdefault(zone, []).append(window)
     found = []
-    for gid, g in sorted(w.red.groups.items()):
+    for gid, g in w.red.groups.items():  # in id order: adversary.setup adds them sorted
         if g.dest == zone and g.ships > 0:
             hit = _draw(w, window, zone, gid, max(start, g.arrive_t))
             if hit is not None:
                 found.append((hit[0], gid, hit[1], hit[2]))
     elapsed = 0.0
     for at, gid, p, u in sorted(found):
-        yield w.env.timeout(at - start - elapsed)
+        yield env.timeout(at - start - elapsed)
         elapsed = at - start
         if w.red.groups[gid].dest == zone:  # it may have been ordered away since the draw
             _found(w, window, gid, zone, p, u)
-    yield w.env.timeout(max(0.0, hours - elapsed))
+    yield env.timeout(max(0.0, hours - elapsed))
     w.isr.windows[zone].remove(window)
 
 
@@ -234,13 +242,18 @@ def detect(w: World, unit: str, node: str, gid: str, zone: str, p: float, u: flo
             c2.send(w, node, dst, "track", {"group": gid, "zone": zone}, deliver)
 
 
-def report_destinations(w: World, node: str) -> list[str]:
+def report_destinations(w: World, node: str) -> tuple[str, ...]:
     """Track reports go to the engagement authority, to every littoral regiment's HQ and to
     every counterstrike unit's node (the shooters need the track)."""
-    blue = w.scenario.blue
+    # fixed by the scenario, and asked at every detection: worked out once per node
+    return w.memo(("isr.report_destinations", node), lambda: _destinations(w.scenario, node))
+
+
+def _destinations(s: Scenario, node: str) -> tuple[str, ...]:
+    blue = s.blue
     dsts = ({blue.c2.authority_node} | {r.hq_node for r in blue.littoral.values()}
             | {u.node for u in blue.counterstrike.values()})
-    return sorted(dsts - {node})
+    return tuple(sorted(dsts - {node}))
 
 
 def _store(w: World, node: str, gid: str, zone: str, t: float) -> None:
