@@ -185,6 +185,7 @@ class C2Part:
     routes: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     loss: dict[str, tuple[float, ...]] = field(default_factory=dict)  # link -> P(loss) up, down
     space_degraded_until: float = -1.0
+    plan: Any = None  # forces/c2.py's constants for the game (routes as hops, streams): not state
 
 
 # ---- the littoral regiment -------------------------------------------------------------------

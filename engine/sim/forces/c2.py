@@ -30,7 +30,6 @@ from engine.spec.scenario import Scenario
 Routes = dict[tuple[str, str], tuple[str, ...]]
 LOST_MESSAGE_DELAY_TURNS = 1.0  # an estimate counts a lost message as one turn late
 NO_ROUTE_DELAY_TURNS = 2.0  # an estimate counts an unreachable node as two turns away
-_PLAN = "c2.plan"  # the key of the session's C2 constants in World.memo
 
 
 def routes(s: Scenario) -> Routes:
@@ -66,7 +65,7 @@ def setup(w: World) -> None:
         w.c2.loss[lid] = tuple(link_loss_probability(loss_p=link.loss_p, degraded=down,
                                                      degraded_add=add) for down in (False, True))
     w.c2.routes = routes(w.scenario)
-    w.memo(_PLAN, lambda: _Plan(w))
+    w.c2.plan = _Plan(w)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +101,8 @@ class _Plan:
 
 
 def _plan(w: World) -> _Plan:
-    return w.memo(_PLAN, _no_plan)
-
-
-def _no_plan() -> _Plan:
-    raise RuntimeError("c2.setup(w) makes the session's C2 plan before any message")
+    plan: _Plan = w.c2.plan  # made by setup(w), before any message
+    return plan
 
 
 def send(w: World, src: str, dst: str, what: str, payload: dict[str, Any],
