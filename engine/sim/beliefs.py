@@ -20,8 +20,9 @@ from engine.spec.scenario import Scenario
 
 def setup(w: World) -> None:
     s, r = w.scenario, w.rules
-    w.mind.isr = estimates.posture_coverage(s, r, s.red.objective)
-    w.mind.resolve = posture_resolve(s, r)
+    # the declared posture's numbers are the same for every session of a game: made once
+    w.mind.isr, w.mind.resolve = estimates.shared(w, "red.prior", lambda: (
+        estimates.posture_coverage(s, r, s.red.objective), posture_resolve(s, r)))
     for rid, reg in sorted(s.blue.littoral.items()):
         w.mind.seen_readiness[rid] = reg.readiness
 

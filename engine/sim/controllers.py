@@ -9,14 +9,13 @@ them, which the log keeps). Its ``name`` (or the function's name) is what the lo
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from engine.sim.decision import condition_holds, quantal_choice, utility
-from engine.sim.views import Observation
+from engine.sim.decision import compile_condition, quantal_choice, utility
+from engine.sim.views import Lazy, Observation
 from engine.spec.order import Order
-from engine.spec.rules import Rules
+from engine.spec.rules import Action, Rules
 from engine.spec.types import Side
 
 
@@ -47,14 +46,14 @@ class Menu:
     items: tuple[MenuItem, ...]
     draw: float
     refused: Mapping[str, str]  # actions on the rules' menu that are not legal now, and why
+    # derived from the items when made: a controller reads them for every option every turn
+    actions: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _names: frozenset[str] = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def actions(self) -> tuple[str, ...]:
-        return tuple(i.action for i in self.items)
-
-    @cached_property
-    def _names(self) -> frozenset[str]:
-        return frozenset(self.actions)
+    def __post_init__(self) -> None:
+        actions = tuple(i.action for i in self.items)
+        object.__setattr__(self, "actions", actions)  # frozen: set once, here
+        object.__setattr__(self, "_names", frozenset(actions))
 
     def __contains__(self, action: object) -> bool:
         return action in self._names
@@ -97,16 +96,25 @@ class BlueDoctrine:
 
     def __init__(self, rules: Rules) -> None:
         self.rules = rules
+        level = rules.ladder.level
+        # parsed once, and each rule's order made once (orders are immutable): the rules are
+        # tested every turn
+        self._rules = tuple((rule, tuple(compile_condition(c, level) for c in rule.when),
+                             Order(rule.do, dict(rule.params)))
+                            for rule in rules.doctrine.get("blue", ()))
 
     def __call__(self, obs: Observation, menu: Menu) -> Decision:
         chosen: dict[str, Order] = {}
         fired: list[str] = []
-        level = self.rules.ladder.level
-        for rule in self.rules.doctrine.get("blue", ()):
+        facts = obs.facts
+        for rule, when, order in self._rules:
             if rule.do in chosen or rule.do not in menu:
                 continue
-            if all(condition_holds(c, obs.facts, level) for c in rule.when):
-                chosen[rule.do] = Order(rule.do, dict(rule.params))
+            for cond in when:
+                if not cond.holds(facts):
+                    break
+            else:
+                chosen[rule.do] = order
                 fired.append(rule.name)
         return Decision(tuple(chosen.values()), {"rules_fired": fired})
 
@@ -119,26 +127,41 @@ class RedQuantal:
 
     def __init__(self, rules: Rules) -> None:
         self.rules = rules
+        # (Red's rung, action) -> the action, its level and the climb to it: fixed by the
+        # rules, and asked for every option every turn
+        self._terms: dict[tuple[str, str], tuple[Action, int, float]] = {}
+        self._orders: dict[str, Order] = {}  # one per action: orders are immutable
+
+    def _term(self, red_rung: str, aid: str) -> tuple[Action, int, float]:
+        """Work out (and keep) an action's level and the climb to it from ``red_rung``."""
+        ladder = self.rules.ladder
+        action = self.rules.actions.red[aid]
+        term = self._terms[(red_rung, aid)] = (
+            action, ladder.level(action.signals), ladder.climb_cost(red_rung, action.signals))
+        return term
 
     def __call__(self, obs: Observation, menu: Menu) -> Decision:
-        rules = self.rules
-        assert obs.estimate is not None, "Red's observation carries its estimate of Blue"
-        scored = {}
+        model = self.rules.red_model
+        est = obs.estimate
+        assert est is not None, "Red's observation carries its estimate of Blue"
+        terms, rung = self._terms, est.red_rung
+        scored, eus = {}, {}
         for aid in menu.actions:
-            action = rules.actions.red[aid]
-            climb = rules.ladder.climb_cost(obs.estimate.red_rung, action.signals)
-            scored[aid] = utility(action, rules.ladder.level(action.signals), climb,
-                                  obs.estimate, rules.red_model)
+            action, level, climb = terms.get((rung, aid)) or self._term(rung, aid)
+            score = scored[aid] = utility(action, level, climb, est, model)
+            eus[aid] = score["eu"]
         if not scored:
             return Decision((), {"options": {}, "draw": menu.draw, "choice": None})
-        pick, probs = quantal_choice({a: s["eu"] for a, s in scored.items()},
-                                     rules.red_model.rationality, menu.draw)
-        # unrounded: the session rounds explanations only when it records them
-        options = {a: {"eu": s["eu"], "p": probs[a], "q": s["q"], "gain": s["gain"],
-                       "loss": s["loss"], "climb": s["climb"]}
-                   for a, s in sorted(scored.items())}
-        return Decision((Order(pick),), {"options": options, "draw": menu.draw,
-                                         "choice": pick})
+        pick, probs = quantal_choice(eus, model.rationality, menu.draw)
+        # unrounded: the session rounds explanations only when it records them; built only
+        # when read (a logged run's records, a sweep's per-turn table), not in every run
+        options = Lazy(lambda: {a: {"eu": s["eu"], "p": probs[a], "q": s["q"], "gain": s["gain"],
+                                    "loss": s["loss"], "climb": s["climb"]}
+                                for a, s in sorted(scored.items())})
+        order = self._orders.get(pick)
+        if order is None:
+            order = self._orders[pick] = Order(pick)
+        return Decision((order,), {"options": options, "draw": menu.draw, "choice": pick})
 
 
 class Scripted:

@@ -26,6 +26,7 @@ docs/model.md works one decision through.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -110,13 +111,35 @@ def update_estimate(belief: float, observed: float, rate: float) -> float:
     return belief + rate * (observed - belief)
 
 
+_TESTS: Mapping[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
+    "==": operator.eq, "!=": operator.ne,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A parsed doctrine condition: ``facts[fact] <op> right``, the rung resolved to its level
+    (parsed once per game: doctrine and menus test conditions every turn)."""
+
+    text: str
+    fact: str
+    test: Callable[[float, float], bool]
+    right: float
+
+    def holds(self, facts: Mapping[str, float]) -> bool:
+        return self.test(facts[self.fact], self.right)
+
+
+def compile_condition(text: str, rung_level_of: Callable[[str], int]) -> Condition:
+    """Parse one doctrine condition such as ``rung >= gray_zone_coercion`` (ValueError names
+    what is wrong)."""
+    fact, op, value = parse_condition(text)
+    right = float(rung_level_of(value)) if fact == "rung" else float(value)
+    return Condition(text, fact, _TESTS[op], right)
+
+
 def condition_holds(text: str, facts: Mapping[str, float],
                     rung_level_of: Callable[[str], int]) -> bool:
     """Evaluate one doctrine condition such as ``rung >= gray_zone_coercion`` against facts."""
-    fact, op, value = parse_condition(text)
-    left = facts[fact]
-    right = float(rung_level_of(value)) if fact == "rung" else float(value)
-    return {
-        ">=": left >= right, "<=": left <= right, ">": left > right, "<": left < right,
-        "==": left == right, "!=": left != right,
-    }[op]
+    return compile_condition(text, rung_level_of).holds(facts)

@@ -14,10 +14,10 @@ from typing import Literal
 
 import numpy as np
 
-from engine.sim import decision
+from engine.sim import decision, estimates
 from engine.sim.forces import littoral
 from engine.sim.state import World, r6
-from engine.spec.rules import Action
+from engine.spec.rules import Action, Rules
 from engine.spec.types import Side
 
 How = Literal["detected", "effects", "attributed"]
@@ -93,7 +93,7 @@ def _score(w: World) -> set[int]:
         armed = is_armed_attack(w, action)
         if gain > 0:  # an armed act cannot be denied: it earns its gain whoever knows
             _gain(w, aid, gain, attributed, chance, deniable=not armed)
-        if attributed and chance["draw"] is not None:
+        if attributed and chance["draw"] is not None and w.recording:
             w.emit("intel.attribution", "alliance", {"action": aid, "domain": action.domain,
                                                      **chance})
         if attributed and armed:
@@ -118,8 +118,9 @@ def _gain(w: World, aid: str, gain: float, attributed: bool,
     w.ladder.gains_claimed += gain
     if attributed:
         w.ladder.attributed_gains += gained
-    w.emit("red.gain", "red", {"action": aid, "attributed": attributed, "gain": r6(gained),
-                               **chance})
+    if w.recording:  # a measures-only run builds no record data
+        w.emit("red.gain", "red", {"action": aid, "attributed": attributed,
+                                   "gain": r6(gained), **chance})
 
 
 def _attribution(w: World, action: Action,
@@ -141,22 +142,29 @@ def _attribution(w: World, action: Action,
 def _move_rung(w: World, known: set[int]) -> None:
     """New public rung: the highest signalled by a known act this turn, or one rung down from
     last turn's if lower."""
-    rungs = [x.id for x in w.rules.ladder.rungs()]
-    top = rungs.index(w.ladder.rung) - 1
+    rungs, index = estimates.shared(w, "rungs", lambda: _rungs(w.rules))
+    menus = w.rules.actions
+    top = index[w.ladder.rung] - 1
     for i, (side, aid) in enumerate(w.tally.actions):
         if i in known:
-            action = (w.rules.actions.blue if side == "blue" else w.rules.actions.red)[aid]
-            top = max(top, rungs.index(action.signals))
+            action = (menus.blue if side == "blue" else menus.red)[aid]
+            top = max(top, index[action.signals])
     if w.ladder.known_turn == w.turn:  # an attack ordered earlier became evident this turn
-        attack = w.rules.actions.red[w.ladder.attack_action]
-        top = max(top, rungs.index(attack.signals))
+        attack = menus.red[w.ladder.attack_action]
+        top = max(top, index[attack.signals])
     new = rungs[max(0, top)]
     if new != w.ladder.rung:
         w.emit("escalation.rung", "ladder", {
             "from": w.ladder.rung, "to": new, "level": w.rules.ladder.level(new)})
     w.ladder.rung = new
-    if rungs.index(new) > rungs.index(w.ladder.highest):
+    if index[new] > index[w.ladder.highest]:
         w.ladder.highest = new
+
+
+def _rungs(rules: Rules) -> tuple[tuple[str, ...], dict[str, int]]:
+    """The ladder's rung ids bottom to top, and each one's place (rung ids are unique)."""
+    rungs = tuple(x.id for x in rules.ladder.rungs())
+    return rungs, {rid: i for i, rid in enumerate(rungs)}
 
 
 def record_action(w: World, side: Side, aid: str) -> None:

@@ -7,9 +7,11 @@ every posture number reaches Red's choice through the same mechanism that adjudi
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from engine.sim.adjudication import (
     battery_salvo,
@@ -17,13 +19,32 @@ from engine.sim.adjudication import (
     hazard_rate,
     search_probability,
 )
+from engine.sim.state import World
 from engine.spec.rules import Rules
 from engine.spec.scenario import IsrDetachment, Scenario
 from engine.spec.types import Readiness, Tempo
 
+T = TypeVar("T")
+
 HOURS_PER_DAY = 24.0  # sorties_per_aircraft is a daily rate (rules: adjudication.detection)
 # Red's estimate counts a detection that never comes within a turn as two turns late
 UNSEEN_DELAY_TURNS = 2.0
+_SHARED = "estimates.shared"  # the session memo's key for its Game's table
+
+
+def share(w: World, table: dict[Hashable, Any]) -> None:
+    """Give a session's World the table its Game shares between sessions (see :func:`shared`)."""
+    w.memo(_SHARED, lambda: table)
+
+
+def shared(w: World, key: Hashable, make: Callable[[], T]) -> T:
+    """``make()`` once per key for every session of a game (Game.shared; a World made without
+    a Game keeps its own): only for values of the scenario and rules alone, which are frozen,
+    and of the key, never of the state."""
+    table: dict[Hashable, Any] = w.memo(_SHARED, dict)
+    if key not in table:
+        table[key] = make()
+    return table[key]  # type: ignore[no-any-return]
 
 
 def upkeep(s: Scenario, r: Rules, det: IsrDetachment) -> tuple[float, float]:
@@ -116,12 +137,35 @@ class Shooter:
     p_hit: float
     salvos: int  # how many it can fire in the conflict's turns, magazine permitting
 
+    @functools.cached_property
+    def sizes(self) -> tuple[tuple[int, int], ...]:
+        """(launchers, missiles each) of each salvo it fires until its magazine or its turns
+        run out, each sized as the engine sizes it (adjudication.battery_salvo): fixed by the
+        unit, so sized once however often its losses are estimated."""
+        out, magazine = [], self.magazine
+        for _ in range(self.salvos):
+            count, per = battery_salvo(launchers=self.launchers, magazine=magazine,
+                                       ready_share=self.ready_share,
+                                       missiles_per_launcher=self.missiles_per_launcher)
+            if count == 0:
+                break
+            magazine -= count * per
+            out.append((count, per))
+        return tuple(out)
+
 
 def battery_losses(s: Scenario, r: Rules, readiness: Mapping[str, Readiness], group: str,
                    ships: float, scouting: float) -> float:
     """Ships of Red group ``group`` the anti-ship batteries in range of Red's objective are
     expected to sink over the turns an armed conflict lasts, as often as displacement allows,
     each salvo needing a track (``scouting``: the chance a fresh track reaches the battery)."""
+    return salvo_losses_over(s, r, group, ships, scouting, battery_shooters(s, r, readiness))
+
+
+def battery_shooters(s: Scenario, r: Rules,
+                     readiness: Mapping[str, Readiness]) -> tuple[Shooter, ...]:
+    """The anti-ship batteries in range of Red's objective, at the regiments' ``readiness``
+    (the declared one where none is given)."""
     turns = max(1, r.end.turns_after_armed_attack)
     shooters = []
     for rid, reg in sorted(s.blue.littoral.items()):
@@ -134,7 +178,7 @@ def battery_losses(s: Scenario, r: Rules, readiness: Mapping[str, Readiness], gr
                     bat.launchers, reg.missiles_per_launcher,
                     bat.magazine + s.blue.sustainment.missile_resupply_per_turn * turns,
                     ready, reg.p_hit, max(1, math.floor(turns * s.turns.hours / reg.displace_h))))
-    return salvo_losses_over(s, r, group, ships, scouting, shooters)
+    return tuple(shooters)
 
 
 def counterstrike_losses(s: Scenario, r: Rules, group: str, ships: float,
@@ -143,30 +187,34 @@ def counterstrike_losses(s: Scenario, r: Rules, group: str, ships: float,
     an armed conflict lasts: one salvo per unit and turn, while its magazine lasts, when the
     group at Red's objective is within the unit's range and tracked (``scouting``: the chance
     a fresh track reaches the unit) (sim/forces/counterstrike.py)."""
+    return salvo_losses_over(s, r, group, ships, scouting, counterstrike_shooters(s, r))
+
+
+def counterstrike_shooters(s: Scenario, r: Rules) -> tuple[Shooter, ...]:
+    """The counterstrike units within range of Red's objective."""
     turns = max(1, r.end.turns_after_armed_attack)
-    shooters = [Shooter(u.launchers, u.missiles_per_launcher, u.magazine, 1.0, u.p_hit, turns)
-                for _, u in sorted(s.blue.counterstrike.items())
-                if s.distance(u.site, s.red.objective) <= u.range_nm]
-    return salvo_losses_over(s, r, group, ships, scouting, shooters)
+    return tuple(Shooter(u.launchers, u.missiles_per_launcher, u.magazine, 1.0, u.p_hit, turns)
+                 for _, u in sorted(s.blue.counterstrike.items())
+                 if s.distance(u.site, s.red.objective) <= u.range_nm)
+
+
+# a pure function of numbers; an estimate's first salvo meets the whole fleet, so it repeats
+# in every estimate of every run, while later ones vary with the chance of a track
+_salvo_loss = functools.lru_cache(maxsize=1024)(expected_salvo_loss)
 
 
 def salvo_losses_over(s: Scenario, r: Rules, group: str, ships: float, scouting: float,
-                      shooters: list[Shooter]) -> float:
-    """Ships of ``group`` the shooters sink, salvo after salvo, each salvo sized as the engine
-    sizes it (adjudication.battery_salvo) and sinking the stochastic salvo's mean against the
-    ships still afloat, times the chance it has a track."""
+                      shooters: Sequence[Shooter]) -> float:
+    """Ships of ``group`` the shooters sink, salvo after salvo (:attr:`Shooter.sizes`), each
+    sinking the stochastic salvo's mean against the ships still afloat, times the chance it
+    has a track."""
     g, per_hit = s.red.groups[group], r.adjudication.salvo.loss_per_hit
     left = ships
     for unit in shooters:
-        magazine = unit.magazine
-        for _ in range(unit.salvos):
-            count, per = battery_salvo(launchers=unit.launchers, magazine=magazine,
-                                       ready_share=unit.ready_share,
-                                       missiles_per_launcher=unit.missiles_per_launcher)
-            if count == 0 or left <= 0:
+        for count, per in unit.sizes:
+            if left <= 0:
                 break
-            magazine -= count * per
-            left -= scouting * expected_salvo_loss(
+            left -= scouting * _salvo_loss(
                 shots=count * per, p_hit=unit.p_hit,
                 interceptors=g.interceptors_per_ship * math.ceil(left),
                 p_intercept=g.p_intercept, loss_per_hit=per_hit / g.staying_power, targets=left)

@@ -45,14 +45,40 @@ def run(scenario: Scenario, rules: Rules, seed: Seed = 0,
         controllers: Mapping[str, Controller] | None = None,
         sink: Sink | None = None, switch: Switch | None = None) -> RunResult:
     """Play one exercise with controllers (doctrine for any side not given)."""
-    session = Game(scenario, rules).start(seed, sink)
-    players: dict[str, Controller] = {**default_controllers(rules), **(controllers or {})}
+    game, doctrine = _cached(scenario, rules)
+    session = game.start(seed, sink)
+    players: dict[str, Controller] = {**doctrine, **(controllers or {})}
     while not session.over:
         if switch is not None and switch.turn == session.turn:
             players = _switch(session, switch, players)
         play_turn(session, players)
     return RunResult(session.outcome, session.seed,
                      session.records if session.w.recording else None)
+
+
+_GAMES: dict[tuple[int, int], tuple[Game, dict[str, Controller]]] = {}
+_GAMES_KEPT = 8  # a sweep over rules or scenarios makes a new pair per design point
+
+
+def game_of(scenario: Scenario, rules: Rules) -> Game:
+    """The Game of a scenario and rules pair, made once for the runs of the pair (see
+    :func:`_cached`)."""
+    return _cached(scenario, rules)[0]
+
+
+def _cached(scenario: Scenario, rules: Rules) -> tuple[Game, dict[str, Controller]]:
+    """The Game of a pair and its default controllers, made once for the runs of the pair:
+    scenario and rules are frozen models, so the tables a Game derives from them (menus,
+    distances, Red's prior) and the doctrine's parsed rules hold for every run, and doctrine
+    keeps no state between calls. Keyed by identity; the entry holds the pair, so their ids
+    cannot be reused by other objects while it is kept."""
+    key = (id(scenario), id(rules))
+    entry = _GAMES.get(key)
+    if entry is None or entry[0].scenario is not scenario or entry[0].rules is not rules:
+        if len(_GAMES) >= _GAMES_KEPT:
+            del _GAMES[next(iter(_GAMES))]  # the oldest
+        entry = _GAMES[key] = (Game(scenario, rules), default_controllers(rules))
+    return entry
 
 
 def play_turn(session: Session, players: Mapping[str, Controller]) -> None:

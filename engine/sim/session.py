@@ -17,7 +17,7 @@ records, the state digest, the end test). A session touches no file, clock or gl
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -25,10 +25,10 @@ from typing import Any
 import simpy
 
 from engine.errors import EngineError
-from engine.sim import beliefs, effects, escalation
+from engine.sim import beliefs, effects, escalation, estimates
 from engine.sim.assessment import assess, outcome_measures, turn_row
 from engine.sim.controllers import Decision, Menu, MenuItem
-from engine.sim.decision import condition_holds
+from engine.sim.decision import Condition, compile_condition
 from engine.sim.forces import adversary, alliance, c2, counterstrike, isr, littoral, partners
 from engine.sim.rng import Seed, Streams, describe
 from engine.sim.state import ListSink, Sink, World, rounded
@@ -39,6 +39,10 @@ from engine.spec.scenario import Scenario
 from engine.spec.types import TEAMS, ParamKind, Side, Team
 
 SIDES: tuple[Side, ...] = ("blue", "red", "white")
+_DECISION_STREAMS = tuple((t, f"{t}.decision") for t in TEAMS)
+# a menu entry: the item, its action, whether it is checked every turn, its preconditions
+_Check = tuple[MenuItem, Action, bool, tuple[Condition, ...]]
+_Defaults = tuple[tuple[str, str | None], ...]  # an action's parameters and their defaults
 
 
 class OrderRefused(EngineError):
@@ -83,6 +87,42 @@ class Game:
         return {side: {item.action: item for item, _ in items}
                 for side, items in self.menu_items.items()}
 
+    @cached_property
+    def menu_checks(self) -> dict[Side, tuple[_Check, ...]]:
+        """Each side's menu with, per action, whether it is checked every turn (preconditions,
+        or movers whose groups may all be sunk) and its preconditions, parsed: fixed for the
+        game, and a session builds both menus every turn."""
+        level = self.rules.ladder.level
+        return {side: tuple((item, action,
+                             bool(action.preconditions) or action.effect in adversary.MOVERS,
+                             tuple(compile_condition(c, level) for c in action.preconditions))
+                            for item, action in items)
+                for side, items in self.menu_items.items()}
+
+    @cached_property
+    def action_defaults(self) -> dict[Side, dict[str, tuple[Action, _Defaults]]]:
+        """Each side's actions by id, with their parameters' defaults in name order: what an
+        issued order is filled in from."""
+        return {side: {aid: (action, tuple((n, p.default)
+                                           for n, p in sorted(action.params.items())))
+                       for aid, action in _menu_of(self.rules, side).items()}
+                for side in TEAMS}
+
+    @cached_property
+    def distances(self) -> dict[tuple[str, str], float]:
+        """Sailing distance of every zone pair the theater joins (each session copies it)."""
+        s = self.scenario
+        dist = {(z, z): 0.0 for z in s.theater.zones}
+        for a, b, d in s.theater.distances:
+            dist[(a, b)] = dist[(b, a)] = float(d)
+        return dist
+
+    @cached_property
+    def shared(self) -> dict[Hashable, Any]:
+        """Values of the scenario and rules alone, made once for every session of the game
+        (estimates.shared reads it through the session's World)."""
+        return {}
+
     def replay(self, seed: Seed, orders: Mapping[int, Mapping[str, Sequence[Order]]],
                upto: int, sink: Sink | None = None) -> Session:
         """A session rebuilt from a log prefix: turns 1..upto played with the recorded orders
@@ -111,7 +151,7 @@ class Session:
         self.game = game
         self.streams = Streams(seed)
         self.sink: Sink = ListSink() if sink is None else sink
-        self.w = _setup(game.scenario, game.rules, self.streams, self.sink)
+        self.w = _setup(game, self.streams, self.sink)
         self._submitted: dict[Side, _Submitted] = {}
         self._menus: dict[Side, Menu] = {}
         self._facts: dict[Team, dict[str, float]] = {}
@@ -260,36 +300,37 @@ class Session:
     def _deal(self) -> None:
         """Each side's decision draw for the turn, taken at its start whether or not anyone
         asks for a menu, so every driver of a session sees the same numbers."""
-        self._draws = {t: float(self.w.rng(f"{t}.decision").random()) for t in TEAMS}
+        rng = self.w.rng
+        self._draws = {t: float(rng(name).random()) for t, name in _DECISION_STREAMS}
 
     def _watch(self, record: dict[str, Any]) -> None:
         for team in record["visible_to"]:
             self._seen[team].append(record)
 
     def _menu(self, side: Side) -> Menu:
-        draw = self._draws[side] if side != "white" else 0.0
         if side == "white":
-            return Menu(side, self.turn, (), draw, {})
+            return Menu(side, self.turn, (), 0.0, {})
         items, refused = [], {}
         fixed = self._fixed[side]
-        for item, action in self.game.menu_items[side]:
+        for item, action, live, conditions in self.game.menu_checks[side]:
             why = fixed.get(item.action)
-            if why is None and (action.preconditions or action.effect in adversary.MOVERS):
-                why = self._unmet(side, action)
+            if why is None and live:
+                why = self._unmet(side, action, conditions)
             if why:
                 refused[item.action] = why
             else:
                 items.append(item)
-        return Menu(side, self.turn, tuple(items), draw, refused)
+        return Menu(side, self.turn, tuple(items), self._draws[side], refused)
 
-    def _unmet(self, side: Team, action: Action) -> str | None:
+    def _unmet(self, side: Team, action: Action,
+               conditions: tuple[Condition, ...]) -> str | None:
         unable = _unable(self.w, side, action.effect)
         if unable:
             return unable
         facts = self._facts[side]
-        for cond in action.preconditions:
-            if not condition_holds(cond, facts, self.game.rules.ladder.level):
-                return f"precondition '{cond}' does not hold"
+        for cond in conditions:
+            if not cond.holds(facts):
+                return f"precondition '{cond.text}' does not hold"
         return None
 
     def _orders_phase(self) -> None:
@@ -361,8 +402,9 @@ class Session:
             w.emit("orders.rejected", side, {"order": order.to_json(), "reason": problem,
                                              "source": source}, side)
             return
-        action = _menu_of(w.rules, side)[order.action]
-        params = {n: order.params.get(n, p.default) for n, p in sorted(action.params.items())}
+        action, defaults = self.game.action_defaults[side][order.action]
+        given = order.params
+        params = {n: given.get(n, default) for n, default in defaults}
         escalation.record_action(w, side, order.action)
         if side == "red" and escalation.is_armed_attack(w, action):
             escalation.ordered_armed_attack(w, order.action, action)
@@ -388,12 +430,12 @@ def param_choices(s: Scenario, spec: Param) -> list[str]:
     return sorted(tables[spec.kind])
 
 
-def _setup(s: Scenario, r: Rules, streams: Streams, sink: Sink) -> World:
+def _setup(game: Game, streams: Streams, sink: Sink) -> World:
+    s, r = game.scenario, game.rules
     w = World(s, r, simpy.Environment(), streams, sink)
     w.recording = getattr(sink, "wants_records", True)
-    w.dist = {(z, z): 0.0 for z in s.theater.zones}
-    for a, b, d in s.theater.distances:
-        w.dist[(a, b)] = w.dist[(b, a)] = float(d)
+    w.dist = dict(game.distances)
+    estimates.share(w, game.shared)
     escalation.setup(w)
     c2.setup(w)
     adversary.setup(w)

@@ -20,11 +20,12 @@ from engine.sim.adjudication import (
 )
 from engine.sim.forces import c2, isr
 from engine.sim.state import World, r6
-from engine.spec.types import Side, Team
+from engine.spec.types import Readiness, Side, Team
 
 
 class Lazy(Mapping[str, Any]):
-    """A read-only mapping computed on first use (doctrine never reads the situation)."""
+    """A read-only mapping computed on first use (doctrine never reads the situation, and a
+    measures-only run never reads Red's options)."""
 
     def __init__(self, make: Callable[[], Mapping[str, Any]]) -> None:
         self._make: Callable[[], Mapping[str, Any]] | None = make
@@ -43,6 +44,9 @@ class Lazy(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self._get())
+
+    def __repr__(self) -> str:
+        return repr(self._get())
 
 
 @dataclass(frozen=True)
@@ -163,12 +167,14 @@ def truth(w: World) -> dict[str, Any]:
 def red_estimate(w: World) -> decision.RedEstimate:
     """Red's estimate of Blue: its beliefs plus what Blue's declared posture and the acts Red
     has seen imply, with the adjudication's formulas (sim/estimates.py)."""
-    s, r = w.scenario, w.rules
-    naval, punish = _expected_losses(w)
+    s, r, mind = w.scenario, w.rules, w.mind
+    down = frozenset(_outages(w))
+    p_seen = estimates.seen_probability(mind.isr, r)
+    naval, punish = _expected_losses(w, p_seen, down)
     return decision.RedEstimate(
-        p_seen=estimates.seen_probability(w.mind.isr, r), resolve=w.mind.resolve,
+        p_seen=p_seen, resolve=mind.resolve,
         attribution_p=r.adjudication.detection.attribution_p,
-        response_delay_h=_response_delay(w), patience_h=r.red_model.patience,
+        response_delay_h=_response_delay(w, down), patience_h=r.red_model.patience,
         covered_domains=s.treaty.article5_domains, naval_loss_share=naval,
         punish_share=punish, gain_share=r.adjudication.attributed_gain_share,
         holding_gain=r.adjudication.holding_gain, seized=w.ladder.seized,
@@ -176,48 +182,86 @@ def red_estimate(w: World) -> decision.RedEstimate:
         threshold_level=r.ladder.level(r.ladder.armed_attack_threshold))
 
 
-def _response_delay(w: World) -> float:
+def _response_delay(w: World, down: frozenset[str]) -> float:
     """Hours from Red's act to Blue's answer: the wait for a detection at the coverage Red
     believes in, consultation (unless authority was announced) and C2 there and back, over
-    the links Red knows are up."""
-    down = frozenset(_outages(w))
-    c2_h = w.memo(("response_delay", down, w.mind.authority_seen),
-                  lambda: _delay_over(w, down))
+    the links Red knows are (``down``) or believes are up."""
+    seen = w.mind.authority_seen
+    c2_h = estimates.shared(w, ("response_delay", down, seen),
+                            lambda: _delay_over(w, down, seen))
     return estimates.detection_delay_h(w.mind.isr, w.hours) + c2_h
 
 
-def _delay_over(w: World, down: frozenset[str]) -> float:
+def _delay_over(w: World, down: frozenset[str], authority_seen: bool) -> float:
     s, table = w.scenario, w.rules.adjudication.c2
     c2cfg = s.blue.c2
     hq = next((reg.hq_node for _, reg in sorted(s.blue.littoral.items())), c2cfg.authority_node)
     there = c2.expected_delay(s, table, w.c2.routes, hq, c2cfg.authority_node, w.hours, down)
     back = c2.expected_delay(s, table, w.c2.routes, c2cfg.authority_node, hq, w.hours, down)
-    if w.mind.authority_seen:
+    if authority_seen:
         return back
     return there + c2cfg.consultation_h * table.command_latency_factor[c2cfg.command] + back
 
 
-def _expected_losses(w: World) -> tuple[float, float]:
+_LOSSES_KEPT = 256  # exact estimates kept per game: a run's first turns repeat in every run
+
+
+def _expected_losses(w: World, p_seen: float, down: frozenset[str]) -> tuple[float, float]:
     """Shares of Red's navy it expects to lose if Blue answers: to the batteries in range of its
     objective (at the readiness it has seen, each salvo needing a track: Blue's coverage as Red
-    believes it, and the report's way to the batteries) and to counterstrike."""
+    believes it, ``p_seen``, and the report's way to the batteries over the links Red knows
+    are ``down``) and to counterstrike."""
     s = w.scenario
-    navy = [gid for gid, g in sorted(s.red.groups.items()) if g.kind == "navy"]
-    ships = sum(w.red.groups[gid].ships for gid in navy)
+    navy: tuple[str, ...] = estimates.shared(w, "navy", lambda: tuple(
+        gid for gid, g in sorted(s.red.groups.items()) if g.kind == "navy"))
+    groups = w.red.groups
+    fleet = tuple(groups[gid].ships for gid in navy)
+    ships = sum(fleet)
     if ships <= 0:
         return 0.0, 0.0
-    down = frozenset(_outages(w))
-    scouting = kill_chain_probability(
-        p_detect=estimates.seen_probability(w.mind.isr, w.rules),
-        p_communicate=w.memo(("delivery", down), lambda: _delivery(w, down)), p_hit=1.0)
     seen = tuple(sorted(w.mind.seen_readiness.items()))
-    naval = w.memo(("naval", seen, round(scouting, 6), round(ships, 6)), lambda: sum(
-        estimates.battery_losses(s, w.rules, dict(seen), gid, w.red.groups[gid].ships,
-                                 scouting) for gid in navy))
-    punish = w.memo(("punish", round(scouting, 6), round(ships, 6)), lambda: sum(
-        estimates.counterstrike_losses(s, w.rules, gid, w.red.groups[gid].ships, scouting)
-        for gid in navy))
+    batteries, strikers = _shooters(w, seen), _shooters(w, None)
+    if not batteries and not strikers:
+        return 0.0, 0.0  # nothing in range sinks a ship: exactly what the sums below give
+    scouting = kill_chain_probability(
+        p_detect=p_seen,
+        p_communicate=estimates.shared(w, ("delivery", down), lambda: _delivery(w, down)),
+        p_hit=1.0)
+    # the session memo's keys are rounded (a turn's estimate reuses the first one made in the
+    # session for nearly the same inputs); beneath it, exact values are kept for the game
+    near = (round(scouting, 6), round(ships, 6))
+    naval = w.memo(("naval", seen, *near), lambda: _losses(
+        w, ("naval", seen, fleet, scouting), batteries, navy, fleet, scouting))
+    punish = w.memo(("punish", *near), lambda: _losses(
+        w, ("punish", fleet, scouting), strikers, navy, fleet, scouting))
     return naval / ships, punish / ships
+
+
+def _shooters(w: World, seen: tuple[tuple[str, Readiness], ...] | None,
+              ) -> tuple[estimates.Shooter, ...]:
+    """The batteries in range at the readiness Red has ``seen``, or (None) the counterstrike
+    units: fixed by the scenario and rules, so made once for the game."""
+    s, r = w.scenario, w.rules
+    if seen is None:
+        return estimates.shared(w, "counterstrike", lambda: estimates.counterstrike_shooters(s, r))
+    return estimates.shared(w, ("batteries", seen),
+                            lambda: estimates.battery_shooters(s, r, dict(seen)))
+
+
+def _losses(w: World, key: tuple[Any, ...], shooters: tuple[estimates.Shooter, ...],
+            navy: tuple[str, ...], fleet: tuple[float, ...], scouting: float) -> float:
+    """The ships of Red's navy the shooters are expected to sink (estimates.salvo_losses_over),
+    kept by exact inputs for every session of the game while there is room: a run's first
+    estimates are the same in every run."""
+    kept: dict[tuple[Any, ...], float] = estimates.shared(w, "losses", dict)
+    value = kept.get(key)
+    if value is None:
+        s, r = w.scenario, w.rules
+        value = sum(estimates.salvo_losses_over(s, r, gid, n, scouting, shooters)
+                    for gid, n in zip(navy, fleet, strict=True))
+        if len(kept) < _LOSSES_KEPT:
+            kept[key] = value
+    return value
 
 
 def _delivery(w: World, down: frozenset[str]) -> float:

@@ -154,17 +154,20 @@ def plan(spec: dict[str, Any], done: Done) -> Iterator[tuple[int, int]]:
 
 class Sizer:
     """Runs per batch: small at first, then about ``target_s`` of work by the time the batches
-    so far took (results do not depend on it: a run's numbers depend only on its seed)."""
+    so far took, and never more than ``most`` (a checkpoint cannot be finer than a batch, so
+    the checkpoint rows cap it). Results do not depend on it: a run's numbers depend only on
+    its seed."""
 
-    def __init__(self) -> None:
+    def __init__(self, most: int = 500) -> None:
         self.per_run: float | None = None
-        self.size = batch_size(None)
+        self.most = most
+        self.size = min(most, batch_size(None))
 
     def update(self, rows: int, seconds: float) -> None:
         if rows:
             now = seconds / rows
             self.per_run = now if self.per_run is None else 0.7 * self.per_run + 0.3 * now
-            self.size = batch_size(self.per_run)
+            self.size = min(self.most, batch_size(self.per_run))
 
 
 def batch_size(per_run_s: float | None, target_s: float = 0.4) -> int:
@@ -239,7 +242,7 @@ def execute(spec: dict[str, Any], *, backend: str = "process", workers: int | No
         job = Job(canonical(spec), blob, store is not None and spec["turns"], os.getpid())
         if progress is not None:
             progress.start(total - on_disk, on_disk)
-        sizer, buffer = Sizer(), Buffer(store, spec["factors"], rows, seconds)
+        sizer, buffer = Sizer(rows), Buffer(store, spec["factors"], rows, seconds)
         with Interrupts(say) if store is not None else _NoInterrupts() as stop:
             try:
                 work = batches(plan(spec, done), sizer, stop)

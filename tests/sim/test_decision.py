@@ -12,6 +12,7 @@ import pytest
 from engine import load_rules
 from engine.sim.decision import (
     RedEstimate,
+    compile_condition,
     condition_holds,
     quantal_choice,
     update_belief,
@@ -202,6 +203,15 @@ def test_rung_conditions_compare_levels_of_rung_ids():
     assert condition_holds("rung == gray_zone_coercion", FACTS, level)
     assert not condition_holds("rung >= intense_crisis", FACTS, level)
     assert condition_holds("rung < intense_crisis", FACTS, level)
+
+
+def test_a_parsed_condition_tests_as_the_text_does():
+    level = RULES.ladder.level
+    for text in ("rung >= gray_zone_coercion", "rung < intense_crisis", "turn > 2",
+                 "authority == 0", "turn != 3", "links_degraded <= 1"):
+        cond = compile_condition(text, level)
+        assert cond.text == text and cond.holds(FACTS) is condition_holds(text, FACTS, level)
+    assert compile_condition("rung >= gray_zone_coercion", level).right == 3.0
 
 
 def test_bad_conditions_are_refused():

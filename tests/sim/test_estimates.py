@@ -9,7 +9,7 @@ import pytest
 
 import engine
 from engine.sim import estimates
-from engine.sim.adjudication import expected_salvo_loss
+from engine.sim.adjudication import battery_salvo, expected_salvo_loss
 from engine.spec.scenario import with_values
 
 
@@ -120,3 +120,31 @@ def test_counterstrike_reaches_only_within_range():
     assert 0 < half < estimates.counterstrike_losses(s, r, "navy", 4.0, 1.0)
     short = with_values(s, {f"blue.counterstrike.{uid}.range_nm": 10.0})
     assert estimates.counterstrike_losses(short, r, "navy", 4.0, 1.0) == 0.0
+
+
+def test_a_shooters_salvos_are_sized_by_the_engines_rule_until_its_magazine_runs_out():
+    s, r = _pair("alliance-2023")
+    (first, *_) = estimates.battery_shooters(s, r, {"mlr12": "alert"})
+    magazine, sizes = first.magazine, []
+    for _ in range(first.salvos):
+        count, per = battery_salvo(launchers=first.launchers, magazine=magazine,
+                                   ready_share=first.ready_share,
+                                   missiles_per_launcher=first.missiles_per_launcher)
+        if count == 0:
+            break
+        magazine -= count * per
+        sizes.append((count, per))
+    assert first.sizes == tuple(sizes) and sizes
+    dry = estimates.Shooter(4.0, 2, 0, 1.0, 0.7, 3)
+    assert dry.sizes == ()  # an empty magazine fires nothing
+
+
+def test_shared_values_are_made_once_per_game_and_kept_apart_between_games():
+    game = engine.Game.load("classroom-tutorial")
+    made = []
+    for _ in range(2):
+        w = game.start(seed=0).w
+        assert estimates.shared(w, "k", lambda: made.append(1) or len(made)) == 1
+    assert made == [1]
+    other = engine.Game(game.scenario, game.rules).start(seed=0).w
+    assert estimates.shared(other, "k", lambda: 7) == 7

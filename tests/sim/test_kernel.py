@@ -8,7 +8,7 @@ import pytest
 
 from engine import load_pair
 from engine.sim.controllers import Callback, Order
-from engine.sim.kernel import run
+from engine.sim.kernel import game_of, run
 from engine.sim.state import ListSink
 from engine.spec.scenario import with_turns
 
@@ -151,6 +151,27 @@ def test_run_is_pure_no_files_and_no_shared_state(tmp_path, monkeypatch):
     b = play("classroom-tutorial", seed=3)
     assert a[1] == b[1] and a[0].outcome == b[0].outcome
     assert os.listdir(tmp_path) == []
+
+
+def test_runs_of_one_pair_share_one_game_and_a_new_pair_gets_its_own():
+    s, r = load_pair("classroom-tutorial")
+    game = game_of(s, r)
+    assert game_of(s, r) is game and game.scenario is s and game.rules is r
+    other = with_turns(s, 3)  # an equal-looking but new object is another game
+    assert game_of(other, r) is not game and game_of(other, r).scenario is other
+
+
+def test_a_run_is_the_same_whichever_runs_shared_its_game_before():
+    s, r = load_pair("alliance-2024")
+    fresh = [play("alliance-2024", seed)[1] for seed in (4, 1)]  # new pairs: cold caches
+    for seed in range(3):
+        run(s, r, seed, sink=MeasuresOnly())  # warm the pair's game with other seeds
+    warm = []
+    for seed in (4, 1):
+        sink = ListSink()
+        run(s, r, seed, sink=sink)
+        warm.append(list(sink))
+    assert warm == fresh
 
 
 def test_rejects_a_bad_seed():

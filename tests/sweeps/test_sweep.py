@@ -471,7 +471,7 @@ def test_a_worker_that_dies_is_a_clear_error_and_the_finished_runs_are_kept(
     killer = KillsAWorker()
     with pytest.raises(EngineError, match="a worker process died") as caught:
         execute(spec, backend="process", workers=2, out=tmp_path / "k", progress=killer,
-                checkpoint_rows=1)
+                checkpoint_rows=2)  # a part per batch of 2
     assert killer.killed is not None
     message = str(caught.value)
     assert message.startswith("sweep: --backend process: a worker process died (")
@@ -538,3 +538,14 @@ def test_larger_sweep_is_identical_on_every_backend(monkeypatch, tmp_path, dask_
     fixed_batches(monkeypatch, 11)
     execute(big, backend="process", workers=2, out=tmp_path / "big")
     assert_same(load_results(tmp_path / "big"), ref)
+
+
+def test_batches_grow_to_about_0_4_s_of_work_but_never_past_the_checkpoint_rows():
+    from engine.sweeps.runner import Sizer
+
+    free, capped = Sizer(), Sizer(40)
+    assert free.size == capped.size == 2  # nothing timed yet
+    for sizer in (free, capped):
+        sizer.update(10, 0.01)  # 1 ms a run: 400 runs make 0.4 s
+    assert free.size == 400
+    assert capped.size == 40  # a part every 40 rows needs batches of 40 at most
