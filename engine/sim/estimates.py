@@ -11,7 +11,7 @@ import functools
 import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from engine.sim.adjudication import (
     battery_salvo,
@@ -29,19 +29,11 @@ T = TypeVar("T")
 HOURS_PER_DAY = 24.0  # sorties_per_aircraft is a daily rate (rules: adjudication.detection)
 # Red's estimate counts a detection that never comes within a turn as two turns late
 UNSEEN_DELAY_TURNS = 2.0
-_SHARED = "estimates.shared"  # the session memo's key for its Game's table
-
-
-def share(w: World, table: dict[Hashable, Any]) -> None:
-    """Give a session's World the table its Game shares between sessions (see :func:`shared`)."""
-    w.memo(_SHARED, lambda: table)
-
-
 def shared(w: World, key: Hashable, make: Callable[[], T]) -> T:
-    """``make()`` once per key for every session of a game (Game.shared; a World made without
-    a Game keeps its own): only for values of the scenario and rules alone, which are frozen,
-    and of the key, never of the state."""
-    table: dict[Hashable, Any] = w.memo(_SHARED, dict)
+    """``make()`` once per key for every session of a game (``World.shared``, the Game's
+    table): only for values of the scenario and rules alone, which are frozen, and of the key,
+    never of the state."""
+    table = w.shared
     if key not in table:
         table[key] = make()
     return table[key]  # type: ignore[no-any-return]

@@ -25,7 +25,7 @@ from typing import Any
 import simpy
 
 from engine.errors import EngineError
-from engine.sim import beliefs, effects, escalation, estimates
+from engine.sim import beliefs, effects, escalation
 from engine.sim.assessment import assess, outcome_measures, turn_row
 from engine.sim.controllers import Decision, Menu, MenuItem
 from engine.sim.decision import Condition, compile_condition
@@ -435,7 +435,7 @@ def _setup(game: Game, streams: Streams, sink: Sink) -> World:
     w = World(s, r, simpy.Environment(), streams, sink)
     w.recording = getattr(sink, "wants_records", True)
     w.dist = dict(game.distances)
-    estimates.share(w, game.shared)
+    w.shared = game.shared
     escalation.setup(w)
     c2.setup(w)
     adversary.setup(w)

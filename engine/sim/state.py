@@ -319,6 +319,9 @@ class World:
     watchers: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)
     # values derived from fixed inputs, kept for the session (never state: not in the digest)
     _memo: dict[Hashable, Any] = field(default_factory=dict)
+    # values of the scenario and rules alone, kept for every session of a Game (its table is
+    # handed in at setup; a World made without a Game keeps its own): estimates.shared
+    shared: dict[Hashable, Any] = field(default_factory=dict)
     _t_of: float | None = None  # the simulation time whose rounding _t holds (emit)
     _t: float = 0.0
 
