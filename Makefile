@@ -41,8 +41,11 @@ docs-tables: $(STAMP)
 	$(BIN)/python -m engine.present.worked docs/model.md
 	$(BIN)/python -m engine.levers.readme README.md docs/model.md
 
+# issue 15's three ratios: the kernel per event and the log (kernel.py), sweep throughput per
+# worker (sweep.py --quick; the 100,000-run version is sweep.py --full)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/kernel.py
+	$(BIN)/python benchmarks/sweep.py --quick
 
 clean:
 	rm -rf $(VENV) $(LOWEST) build *.egg-info .pytest_cache .ruff_cache .hypothesis
