@@ -21,6 +21,7 @@ search law, ...) raises :class:`ValueError` naming the argument and the offendin
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from dataclasses import dataclass
@@ -254,21 +255,23 @@ def battery_salvo(*, launchers: float, magazine: int, ready_share: float,
     return min(shooters, mag // per), per  # a nearly empty magazine arms fewer launchers
 
 
-def _binomial_pmf(n: int, p: float) -> list[float]:
+@functools.lru_cache(maxsize=1024)  # a pure function of two numbers, asked per salvo
+def _binomial_pmf(n: int, p: float) -> tuple[float, ...]:
     """P(X = k) for k = 0..n, X ~ Binomial(n, p), by the ratio recurrence (no overflow)."""
     if p <= 0.0 or n == 0:
-        return [1.0] + [0.0] * n
+        return (1.0,) + (0.0,) * n
     if p >= 1.0:
-        return [0.0] * n + [1.0]
+        return (0.0,) * n + (1.0,)
     log_first = n * math.log1p(-p)
     pmf = [math.exp(log_first)]
     ratio = p / (1 - p)
     if pmf[0] == 0.0:  # far too many trials for the recurrence: fall back to log space
-        return [math.exp(math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
-                         + k * math.log(p) + (n - k) * math.log1p(-p)) for k in range(n + 1)]
+        return tuple(math.exp(math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+                              + k * math.log(p) + (n - k) * math.log1p(-p))
+                     for k in range(n + 1))
     for k in range(n):
         pmf.append(pmf[-1] * ratio * (n - k) / (k + 1))
-    return pmf
+    return tuple(pmf)
 
 
 def expected_salvo_loss(*, shots: int, p_hit: float, interceptors: int, p_intercept: float,
@@ -280,12 +283,13 @@ def expected_salvo_loss(*, shots: int, p_hit: float, interceptors: int, p_interc
                             _probability("p_intercept", p_intercept))
     per_hit = _non_negative("loss_per_hit", loss_per_hit)
     ships = _non_negative("targets", targets)
+    hits = [min(ships, k * per_hit) for k in range(len(good))]  # K hits sink this many
     expected = 0.0  # O(shots x min(shots, interceptors)): salvos are small
     for g, pg in enumerate(good):
         if pg == 0.0 or g == 0:
             continue
-        for i in range(min(g, len(stopped))):  # I = i < g: K = g - i hits
-            expected += pg * stopped[i] * min(ships, (g - i) * per_hit)
+        for q, sunk in zip(stopped, hits[g:0:-1], strict=False):  # I = i < g: K = g - i hits
+            expected += pg * q * sunk
     return float(expected)
 
 

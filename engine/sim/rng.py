@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import sys
 from typing import Any, cast
 
 import numpy as np
@@ -47,10 +48,18 @@ def _words(n: int) -> list[int]:
     return out
 
 
+def _constants(init: int, mult: int, n: int) -> tuple[int, ...]:
+    """A hash's first n constants, numpy's hash_const before each call: init * mult**i."""
+    return tuple(init * pow(mult, i, 1 << 32) & _MASK for i in range(n))
+
+
+_IN = _constants(_INIT_A, _MULT_A, 64)  # enough for a run's pool and a stream's key
+
+
 def _hashmix(value: int, calls: int) -> int:
     """numpy's hashmix, as its ``calls``-th call: its hash constant depends only on that."""
-    value = (value ^ _INIT_A * pow(_MULT_A, calls, 1 << 32)) & _MASK
-    value = value * (_INIT_A * pow(_MULT_A, calls + 1, 1 << 32)) & _MASK
+    c = _IN if calls + 1 < len(_IN) else _constants(_INIT_A, _MULT_A, calls + 2)
+    value = (value ^ c[calls]) * c[calls + 1] & _MASK
     return value ^ value >> 16
 
 
@@ -91,12 +100,9 @@ def _key_terms(key: int, calls: int) -> tuple[int, ...]:
     return tuple(terms)
 
 
-def _out_constants(n: int) -> tuple[int, ...]:
-    """The output hash's constants, numpy's hash_const before each of n words."""
-    return tuple(_INIT_B * pow(_MULT_B, i, 1 << 32) & _MASK for i in range(n))
-
-
-_OUT = _out_constants(17)  # enough for PCG64's 8 words; longer outputs compute theirs
+_OUT = _constants(_INIT_B, _MULT_B, 17)  # enough for PCG64's 8 words; longer outputs compute theirs
+# the seed words as uint32 in memory are the uint64 words numpy makes of them (little-endian)
+_VIEW_AS_WIDE = sys.byteorder == "little"
 
 
 class _Child(ISeedSequence):
@@ -120,9 +126,11 @@ class _Child(ISeedSequence):
         if not wide and np.dtype(dtype) != np.dtype(np.uint32):
             raise ValueError("only support uint32 or uint64")
         n = 2 * n_words if wide else n_words
-        c = _OUT if n < len(_OUT) else _out_constants(n + 1)
+        c = _OUT if n < len(_OUT) else _constants(_INIT_B, _MULT_B, n + 1)
         pool = self.pool
         out = [(v := (pool[i & 3] ^ c[i]) * c[i + 1] & _MASK) ^ v >> 16 for i in range(n)]
+        if wide and _VIEW_AS_WIDE:  # word 2i low, 2i + 1 high, as numpy pairs them
+            return np.array(out, dtype=np.uint32).view(np.uint64)
         if wide:
             return np.array([out[i] | out[i + 1] << 32 for i in range(0, n, 2)], dtype=np.uint64)
         return np.array(out, dtype=np.uint32)

@@ -39,7 +39,7 @@ def unable(w: World, effect: str) -> str | None:
     if effect in MOVERS:
         kinds = MOVERS[effect]
         if not any(s.red.groups[g].kind in kinds and st.ships > 0
-                   for g, st in sorted(w.red.groups.items())):
+                   for g, st in w.red.groups.items()):
             return f"no Red group of kind {', '.join(kinds)} is left to {effect}"
     elif effect == "cyber_attack" and not s.red.cyber:
         return "the scenario gives Red no cyber unit"
@@ -147,7 +147,7 @@ def watches(w: World, zone: str) -> bool:
     """Whether Red sees what flies over ``zone``: its objective, or where a group of it is."""
     if zone == w.scenario.red.objective:
         return True
-    now = w.now
+    now = w.env.now
     return any(g.dest == zone and g.arrive_t <= now and g.ships > 0
                for g in w.red.groups.values())
 

@@ -18,13 +18,14 @@ import numpy as np
 import simpy
 from simpy.events import URGENT, Timeout
 
+from engine.sim import estimates
 from engine.sim.adjudication import (
     expected_route_delay,
     link_latency,
     link_loss_probability,
 )
 from engine.sim.state import LinkState, World, r6
-from engine.spec.rules import C2Table
+from engine.spec.rules import C2Table, Rules
 from engine.spec.scenario import Scenario
 
 Routes = dict[tuple[str, str], tuple[str, ...]]
@@ -59,16 +60,47 @@ def routes(s: Scenario) -> Routes:
 
 def setup(w: World) -> None:
     """Link state, the route table, and the constants every message reads."""
-    add = w.rules.adjudication.c2.degraded_loss_add
-    for lid, link in sorted(w.scenario.blue.c2.links.items()):
-        w.c2.links[lid] = LinkState(capacity=link.capacity, hardened=link.hardened)
-        w.c2.loss[lid] = tuple(link_loss_probability(loss_p=link.loss_p, degraded=down,
-                                                     degraded_add=add) for down in (False, True))
-    w.c2.routes = routes(w.scenario)
-    w.c2.plan = _Plan(w)
+    game = estimates.shared(w, "c2.constants", lambda: _Constants.of(w.scenario, w.rules))
+    for lid, capacity, hardened in game.links:
+        w.c2.links[lid] = LinkState(capacity=capacity, hardened=hardened)
+    # fixed by the scenario and rules: the game's tables, read and never written
+    w.c2.loss = game.loss
+    w.c2.routes = game.routes
+    w.c2.plan = _Plan(w, game)
 
 
 @dataclass(frozen=True, slots=True)
+class _Constants:
+    """What C2 derives from the scenario and rules alone, made once per game (a session's
+    setup costs a Dijkstra and a table of hops otherwise): the links' declared state in id
+    order, each link's P(loss) up and down and nominal latency, and the route table."""
+
+    links: tuple[tuple[str, int, bool], ...]  # (link, capacity, hardened), in id order
+    loss: dict[str, tuple[float, ...]]
+    latency: dict[str, float]
+    routes: Routes
+    factor: float
+    sigma: float
+    degraded_factor: float
+    nation: dict[str, str]
+
+    @staticmethod
+    def of(s: Scenario, r: Rules) -> _Constants:
+        c2cfg, table = s.blue.c2, r.adjudication.c2
+        add = table.degraded_loss_add
+        items = sorted(c2cfg.links.items())
+        return _Constants(
+            links=tuple((lid, link.capacity, link.hardened) for lid, link in items),
+            loss={lid: tuple(link_loss_probability(loss_p=link.loss_p, degraded=down,
+                                                   degraded_add=add) for down in (False, True))
+                  for lid, link in items},
+            latency={lid: link.latency_h for lid, link in items},
+            routes=routes(s), factor=table.command_latency_factor[c2cfg.command],
+            sigma=table.latency_sigma, degraded_factor=table.degraded_latency_factor,
+            nation={nid: node.nation for nid, node in c2cfg.nodes.items()})
+
+
+@dataclass(slots=True)  # never changed, but not frozen: a session makes one per link
 class _Hop:
     """One link of a route, with what crossing it reads."""
 
@@ -78,40 +110,46 @@ class _Hop:
     loss: tuple[float, ...]  # P(loss) up, down
 
 
+_UNBUILT: Any = object()  # a route no message of the session has taken yet
+
+
 class _Plan:
-    """A session's fixed C2 constants, looked up once per game rather than once per message:
-    each route as its hops, the command factor, the latency spread, the nations of the nodes,
-    and each node's streams (fetched on first use: a stream costs ~20 us to create)."""
+    """A session's C2 constants, looked up once per session rather than once per message:
+    the game's constants, each route as its hops (built when a message first takes it: a
+    session uses a few of the routes), and each node's streams (fetched on first use: a
+    stream costs microseconds to create)."""
 
-    __slots__ = ("degraded_factor", "factor", "nation", "routes", "share_streams", "sigma",
-                 "streams")
+    __slots__ = ("degraded_factor", "factor", "game", "hops", "nation", "routes",
+                 "share_streams", "sigma", "streams")
 
-    def __init__(self, w: World) -> None:
-        c2cfg, table = w.scenario.blue.c2, w.rules.adjudication.c2
-        hops = {lid: _Hop(lid, w.c2.links[lid], link.latency_h, w.c2.loss[lid])
-                for lid, link in c2cfg.links.items()}
-        self.routes = {pair: tuple(hops[lid] for lid in route)
-                       for pair, route in w.c2.routes.items()}
-        self.factor = table.command_latency_factor[c2cfg.command]
-        self.sigma = table.latency_sigma
-        self.degraded_factor = table.degraded_latency_factor
-        self.nation = {nid: node.nation for nid, node in c2cfg.nodes.items()}
+    def __init__(self, w: World, game: _Constants) -> None:
+        self.game = game
+        self.hops = {lid: _Hop(lid, w.c2.links[lid], game.latency[lid], game.loss[lid])
+                     for lid, _, _ in game.links}
+        self.routes: dict[tuple[str, str], tuple[_Hop, ...] | None] = {}
+        self.factor, self.sigma = game.factor, game.sigma
+        self.degraded_factor = game.degraded_factor
+        self.nation = game.nation
         self.streams: dict[str, np.random.Generator] = {}  # node -> its messages' stream
         self.share_streams: dict[str, np.random.Generator] = {}  # node -> its sharing draws
 
-
-def _plan(w: World) -> _Plan:
-    plan: _Plan = w.c2.plan  # made by setup(w), before any message
-    return plan
+    def route(self, src: str, dst: str) -> tuple[_Hop, ...] | None:
+        """The hops from src to dst, None when no route joins them."""
+        links = self.game.routes.get((src, dst))
+        hops = None if links is None else tuple(self.hops[lid] for lid in links)
+        self.routes[(src, dst)] = hops
+        return hops
 
 
 def send(w: World, src: str, dst: str, what: str, payload: dict[str, Any],
          on_delivery: Callable[[float], object] | None = None) -> None:
     """Start a message from node src to node dst; on_delivery(latency) runs when it arrives
     (what it returns is ignored)."""
-    plan = _plan(w)
-    _Now(w.env, _Message(w, plan, plan.routes.get((src, dst)), src, dst, what, payload,
-                         on_delivery).begin)
+    plan: _Plan = w.c2.plan  # made by setup(w), before any message
+    route = plan.routes.get((src, dst), _UNBUILT)
+    if route is _UNBUILT:
+        route = plan.route(src, dst)
+    _Now(w.env, _Message(w, plan, route, src, dst, what, payload, on_delivery).begin)
 
 
 class _Now(simpy.Event):
@@ -223,7 +261,7 @@ def _release(state: LinkState) -> None:
 
 def shared(w: World, src: str, dst: str) -> bool:
     """A report crossing between nations is shared with the intelligence-sharing probability."""
-    plan = _plan(w)
+    plan: _Plan = w.c2.plan  # made by setup(w), before any message
     if plan.nation[src] == plan.nation[dst]:
         return True
     p = w.scenario.blue.c2.intel_sharing
@@ -286,7 +324,9 @@ def harden(w: World) -> None:
 
 
 def degraded_links(w: World) -> list[str]:
-    return [lid for lid in sorted(w.c2.links) if w.link_degraded(lid)]
+    """The links degraded now, in id order."""
+    now, links = w.env.now, w.c2.links
+    return [lid for lid in sorted(links) if links[lid].degraded_until > now]
 
 
 def expected_delay(s: Scenario, table: C2Table, route_table: Routes, src: str, dst: str,

@@ -12,16 +12,18 @@ a zone while a search is under way there is searched for the rest of that window
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import simpy
 
-from engine.sim import escalation
+from engine.sim import escalation, estimates
 from engine.sim.adjudication import detection_time, hazard_rate, search_probability
 from engine.sim.estimates import sortie_cycle_h, upkeep
 from engine.sim.forces import adversary, c2
 from engine.sim.state import Track, Window, World, r6
+from engine.spec.rules import Rules
 from engine.spec.scenario import Scenario
 from engine.spec.types import Tempo
 
@@ -49,34 +51,53 @@ def listen(w: World, node: str, listener: Callable[[], None]) -> None:
     w.isr.listeners.setdefault(node, []).append(listener)
 
 
+@dataclass(frozen=True, slots=True)
+class _Detachment:
+    """A detachment's sortie constants, fixed by the scenario and rules: made once per game
+    (every aircraft of every session reads them)."""
+
+    legs: tuple[tuple[str, float, float, float], ...]  # (zone, transit, hazard, on station)
+    cycles: dict[str, tuple[float, float]]  # tempo -> (sorties a day, hours between launches)
+    p_available: float
+    p_maintenance: float  # regional maintenance, if any, applied
+
+    @staticmethod
+    def of(s: Scenario, r: Rules, det_id: str) -> _Detachment:
+        det = s.blue.isr[det_id]
+        base_zone = s.theater.bases[det.base].zone
+        legs = []
+        for z in det.zones:
+            transit = s.distance(base_zone, z) / det.transit_kts
+            legs.append((z, transit, hazard_rate(sweep_width=det.sweep_width_nm,
+                                                 speed=det.search_kts,
+                                                 area=s.theater.zones[z].area_nm2),
+                         max(0.0, det.endurance_h - 2 * transit)))
+        rates = r.adjudication.detection.sorties_per_aircraft
+        return _Detachment(tuple(legs),
+                           {tempo: (rate, sortie_cycle_h(rate)) for tempo, rate in rates.items()},
+                           *upkeep(s, r, det))
+
+
 def _aircraft(w: World, det_id: str, k: int) -> Generator[simpy.Event, Any, None]:
     det = w.scenario.blue.isr[det_id]
-    s, table, env = w.scenario, w.rules.adjudication, w.env
+    fixed = estimates.shared(w, ("isr.detachment", det_id),
+                             lambda: _Detachment.of(w.scenario, w.rules, det_id))
+    env = w.env
     rng = w.rng(f"isr.{det_id}.{k}")
-    base_zone = s.theater.bases[det.base].zone
     unit = f"{det_id}.{k + 1}"
-    # per-zone constants, computed once: transit time, search hazard and time on station
-    legs = {}
-    for z in det.zones:
-        transit = w.distance(base_zone, z) / det.transit_kts
-        legs[z] = (transit, hazard_rate(sweep_width=det.sweep_width_nm, speed=det.search_kts,
-                                        area=s.theater.zones[z].area_nm2),
-                   max(0.0, det.endurance_h - 2 * transit))
-    sorties_per = table.detection.sorties_per_aircraft
-    p_available, p_maintenance = upkeep(s, w.rules, det)  # regional maintenance, if any
     # the loop runs once per sortie: what it reads is bound here, once per aircraft
-    zones, endurance, turnaround, p_weather = (det.zones, det.endurance_h, det.turnaround_h,
-                                               det.weather_cancel_p)
-    tempo, c2part, timeout = w.isr.tempo, w.c2, env.timeout
-    space_penalty = table.cyber.space_isr_penalty
+    legs, cycles = fixed.legs, fixed.cycles
+    p_available, p_maintenance = fixed.p_available, fixed.p_maintenance
+    endurance, turnaround, p_weather = det.endurance_h, det.turnaround_h, det.weather_cancel_p
+    tempo, c2part, timeout, node = w.isr.tempo, w.c2, env.timeout, det.report_node
+    space_penalty = w.rules.adjudication.cyber.space_isr_penalty
     # stagger aircraft over one sortie cycle, so a detachment is not all airborne at once and
     # its search is spread evenly over the turns
-    first = sortie_cycle_h(sorties_per[tempo[det_id]])
+    first = cycles[tempo[det_id]][1]
     yield timeout(first * k / max(1, det.aircraft))
     sortie = 0
     while True:
-        rate = sorties_per[tempo[det_id]]
-        cycle = sortie_cycle_h(rate)
+        rate, cycle = cycles[tempo[det_id]]
         draws = rng.random(4).tolist()  # Python floats: compared below, cheaply
         p_space = space_penalty if c2part.space_degraded_until > env.now else 0.0
         reason = _cancelled(rate, p_available, p_weather, p_maintenance, p_space, draws)
@@ -90,16 +111,15 @@ def _aircraft(w: World, det_id: str, k: int) -> Generator[simpy.Event, Any, None
                     "draw_space": r6(draws[3])})
             yield timeout(cycle)
             continue
-        zone = zones[sortie % len(zones)]
+        zone, transit, hazard, on_station = legs[sortie % len(legs)]
         sortie += 1
-        transit, hazard, on_station = legs[zone]
         if w.recording:  # the whole sortie's timeline is known at launch
             w.emit("isr.sortie.launch", unit, {
                 "zone": zone, "transit_h": r6(transit), "on_station_h": r6(on_station),
                 "lands_at_h": r6(env.now + 2 * transit + on_station)})
         yield timeout(transit)
         _on_station(w, unit, zone, on_station)
-        yield from search(w, unit, det.report_node, zone, hazard, on_station, rng)
+        yield from search(w, unit, node, zone, hazard, on_station, rng)
         # the flight home and the turnaround are one wait: nothing can happen to it meanwhile
         yield timeout(transit + max(turnaround, cycle - endurance))
 
@@ -136,26 +156,29 @@ def search(w: World, unit: str, node: str, zone: str, hazard: float, hours: floa
     out the window, stopping at each detection time to report it. Groups that enter the zone
     later are searched by :func:`group_entering` while the window is open. With ``relay`` (a
     partner's search) a detection reaches ``node`` only when ``relay(group, zone)`` says so."""
-    env = w.env
+    env, groups = w.env, w.red.groups
     start = env.now
     if zone == w.scenario.red.objective:
         _credit_effort(w, hazard, start, hours)
     window = Window(unit, node, hazard, start + hours, rng, relay)
-    w.isr.windows.setdefault(zone, []).append(window)
+    open_here = w.isr.windows.setdefault(zone, [])  # the zone's list, never replaced
+    open_here.append(window)
     found = []
-    for gid, g in w.red.groups.items():  # in id order: adversary.setup adds them sorted
+    for gid, g in groups.items():  # in id order: adversary.setup adds them sorted
         if g.dest == zone and g.ships > 0:
             hit = _draw(w, window, zone, gid, max(start, g.arrive_t))
             if hit is not None:
                 found.append((hit[0], gid, hit[1], hit[2]))
     elapsed = 0.0
-    for at, gid, p, u in sorted(found):
-        yield env.timeout(at - start - elapsed)
-        elapsed = at - start
-        if w.red.groups[gid].dest == zone:  # it may have been ordered away since the draw
-            _found(w, window, gid, zone, p, u)
+    if found:
+        found.sort()
+        for at, gid, p, u in found:
+            yield env.timeout(at - start - elapsed)
+            elapsed = at - start
+            if groups[gid].dest == zone:  # it may have been ordered away since the draw
+                _found(w, window, gid, zone, p, u)
     yield env.timeout(max(0.0, hours - elapsed))
-    w.isr.windows[zone].remove(window)
+    open_here.remove(window)
 
 
 def _credit_effort(w: World, hazard: float, start: float, hours: float) -> None:
@@ -245,22 +268,24 @@ def detect(w: World, unit: str, node: str, gid: str, zone: str, p: float, u: flo
 def report_destinations(w: World, node: str) -> tuple[str, ...]:
     """Track reports go to the engagement authority, to every littoral regiment's HQ and to
     every counterstrike unit's node (the shooters need the track)."""
-    # fixed by the scenario, and asked at every detection: worked out once per node
-    return w.memo(("isr.report_destinations", node), lambda: _destinations(w.scenario, node))
+    # fixed by the scenario, and asked at every detection: worked out once per game
+    return estimates.shared(w, "isr.report_destinations",
+                            lambda: _destinations(w.scenario))[node]
 
 
-def _destinations(s: Scenario, node: str) -> tuple[str, ...]:
+def _destinations(s: Scenario) -> dict[str, tuple[str, ...]]:
     blue = s.blue
     dsts = ({blue.c2.authority_node} | {r.hq_node for r in blue.littoral.values()}
             | {u.node for u in blue.counterstrike.values()})
-    return tuple(sorted(dsts - {node}))
+    return {node: tuple(sorted(dsts - {node})) for node in blue.c2.nodes}
 
 
 def _store(w: World, node: str, gid: str, zone: str, t: float) -> None:
     """Keep the newer of two reports on a group at a node, and tell the node's listeners."""
-    old = w.isr.tracks[node].get(gid)
+    tracks = w.isr.tracks[node]
+    old = tracks.get(gid)
     if old is None or old.detected_t <= t:
-        w.isr.tracks[node][gid] = Track(zone, t)
+        tracks[gid] = Track(zone, t)
         for listener in w.isr.listeners.get(node, ()):
             listener()
 

@@ -16,11 +16,12 @@ from typing import Any
 
 import simpy
 
-from engine.sim import beliefs, escalation
+from engine.sim import beliefs, escalation, estimates
 from engine.sim.adjudication import battery_salvo, hazard_rate, salvo_losses
 from engine.sim.forces import adversary, c2, isr
 from engine.sim.state import BatteryState, World, r6
 from engine.spec.rules import Action
+from engine.spec.scenario import Scenario
 from engine.spec.types import Readiness
 
 # a consultation held last turn or this one still stands when authority is requested
@@ -119,18 +120,32 @@ def resupply(w: World) -> None:
 def sense(w: World) -> None:
     """Organic sensors: each battery searches, this turn, the zones within range of its site
     that a Red group is in or heading for (empty zones cost nothing)."""
-    s = w.scenario
+    reach = estimates.shared(w, "littoral.sensors", partial(_sensor_reach, w.scenario))
     targets = sorted({g.dest for g in w.red.groups.values() if g.ships > 0})
     for (rid, bid), b in sorted(w.littoral.batteries.items()):
-        reg = s.blue.littoral[rid]
-        if reg.sensor_sweep_nm <= 0 or reg.sensor_kts <= 0 or b.launchers <= 0:
+        if rid not in reach or b.launchers <= 0:
             continue
+        node, hazards = reach[rid][0], reach[rid][1][b.site]
         for zone in targets:
-            if zone == b.site or w.distance(b.site, zone) > reg.range_nm:
-                continue
-            hazard = hazard_rate(sweep_width=reg.sensor_sweep_nm, speed=reg.sensor_kts,
-                                 area=s.theater.zones[zone].area_nm2)
-            w.env.process(_sensor(w, f"{rid}.{bid}", reg.hq_node, zone, hazard))
+            hazard = hazards.get(zone)
+            if hazard is not None:
+                w.env.process(_sensor(w, f"{rid}.{bid}", node, zone, hazard))
+
+
+def _sensor_reach(s: Scenario) -> dict[str, tuple[str, dict[str, dict[str, float]]]]:
+    """Per regiment with organic sensors: its HQ node and, per site a battery may stand at,
+    the hazard over each other zone within range. Fixed by the scenario: worked out once per
+    game rather than every turn."""
+    out = {}
+    for rid, reg in s.blue.littoral.items():
+        if reg.sensor_sweep_nm <= 0 or reg.sensor_kts <= 0:
+            continue
+        hazard = {z: hazard_rate(sweep_width=reg.sensor_sweep_nm, speed=reg.sensor_kts,
+                                 area=zone.area_nm2) for z, zone in s.theater.zones.items()}
+        out[rid] = (reg.hq_node, {site: {z: h for z, h in hazard.items()
+                                         if z != site and s.distance(site, z) <= reg.range_nm}
+                                  for site in s.theater.zones})
+    return out
 
 
 def _sensor(w: World, unit: str, node: str, zone: str,

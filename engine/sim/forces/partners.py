@@ -23,6 +23,7 @@ from typing import Any
 
 import simpy
 
+from engine.sim import estimates
 from engine.sim.adjudication import hazard_rate
 from engine.sim.forces import isr
 from engine.sim.state import World, r6
@@ -31,14 +32,18 @@ from engine.spec.scenario import Scenario
 
 def sense(w: World) -> None:
     """Start this turn's partner searches over the zones Red groups are in or heading for."""
-    s = w.scenario
     occupied = {g.dest for g in w.red.groups.values() if g.ships > 0}
-    for pid, p in sorted(s.blue.partners.items()):
-        if p.hours_per_turn <= 0:
-            continue
-        for zone in sorted(set(p.zones) & occupied):
-            hazard = w.memo(("partner.hazard", pid, zone), partial(turn_hazard, s, pid, zone))
-            w.env.process(_search(w, pid, zone, hazard))
+    for pid, zones in estimates.shared(w, "partners.searches", partial(_searches, w.scenario)):
+        for zone, hazard in zones:
+            if zone in occupied:
+                w.env.process(_search(w, pid, zone, hazard))
+
+
+def _searches(s: Scenario) -> tuple[tuple[str, tuple[tuple[str, float], ...]], ...]:
+    """Each searching partner (in id order) with its zones (in order) and its hazard over
+    each: fixed by the scenario, so worked out once per game rather than every turn."""
+    return tuple((pid, tuple((zone, turn_hazard(s, pid, zone)) for zone in sorted(set(p.zones))))
+                 for pid, p in sorted(s.blue.partners.items()) if p.hours_per_turn > 0)
 
 
 def turn_hazard(s: Scenario, pid: str, zone: str) -> float:
