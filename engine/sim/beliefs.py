@@ -49,15 +49,15 @@ def saw_dispersal(w: World, rid: str) -> None:
 
 def observe(w: World) -> None:
     """The end of a turn: Red updates its beliefs from what it saw of Blue."""
-    tally, model = w.tally, w.rules.red_model
+    counts, model, mind = w.tally.turn, w.rules.red_model, w.mind  # this turn's (Tally.get)
     seen = model.resolve_seen
-    w.mind.isr_seen_h = tally.get("isr_station_objective_h")
-    w.mind.isr_over_groups = tally.get("isr_seen_by_red_h") > 0
-    w.mind.authority_seen = w.mind.authority_seen or tally.get("authority_announced") > 0
-    resolve = min(1.0, seen.base + seen.exercise * bool(tally.get("exercises"))
-                  + seen.signal * bool(tally.get("signals"))
-                  + seen.authority * w.mind.authority_seen
-                  + seen.detection * w.mind.isr_over_groups)
+    mind.isr_seen_h = counts.get("isr_station_objective_h", 0)
+    mind.isr_over_groups = counts.get("isr_seen_by_red_h", 0) > 0
+    mind.authority_seen = mind.authority_seen or counts.get("authority_announced", 0) > 0
+    resolve = min(1.0, seen.base + seen.exercise * bool(counts.get("exercises", 0))
+                  + seen.signal * bool(counts.get("signals", 0))
+                  + seen.authority * mind.authority_seen
+                  + seen.detection * mind.isr_over_groups)
     coverage = isr.effort_over_objective(w, w.turn)
-    w.mind.isr = decision.update_estimate(w.mind.isr, coverage, model.belief_rate)
-    w.mind.resolve = decision.update_belief(w.mind.resolve, resolve, model.belief_rate)
+    mind.isr = decision.update_estimate(mind.isr, coverage, model.belief_rate)
+    mind.resolve = decision.update_belief(mind.resolve, resolve, model.belief_rate)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from engine.sim.decision import compile_condition, quantal_choice, utility
+from engine.sim.decision import compile_condition, quantal_choice, utility_terms
 from engine.sim.views import Lazy, Observation
 from engine.spec.order import Order
 from engine.spec.rules import Action, Rules
@@ -58,6 +58,15 @@ class Menu:
     def __contains__(self, action: object) -> bool:
         return action in self._names
 
+    def at(self, turn: int, draw: float, refused: Mapping[str, str]) -> Menu:
+        """These items on another turn, with its draw and refusals: the fields derived from the
+        items are copied, not remade (a session makes both menus every turn from a few item
+        sets)."""
+        menu = object.__new__(Menu)
+        # frozen: filled in once, here, as __init__ would (a dataclass without slots)
+        menu.__dict__.update(self.__dict__, turn=turn, draw=draw, refused=refused)
+        return menu
+
     def to_json(self) -> dict[str, Any]:
         return {"side": self.side, "turn": self.turn, "draw": self.draw,
                 "items": [i.to_json() for i in self.items], "refused": dict(self.refused)}
@@ -99,23 +108,24 @@ class BlueDoctrine:
         level = rules.ladder.level
         # parsed once, and each rule's order made once (orders are immutable): the rules are
         # tested every turn
-        self._rules = tuple((rule, tuple(compile_condition(c, level) for c in rule.when),
+        self._rules = tuple((rule.do, rule.name,
+                             tuple(compile_condition(c, level) for c in rule.when),
                              Order(rule.do, dict(rule.params)))
                             for rule in rules.doctrine.get("blue", ()))
 
     def __call__(self, obs: Observation, menu: Menu) -> Decision:
         chosen: dict[str, Order] = {}
         fired: list[str] = []
-        facts = obs.facts
-        for rule, when, order in self._rules:
-            if rule.do in chosen or rule.do not in menu:
+        facts, legal = obs.facts, menu._names
+        for do, name, when, order in self._rules:
+            if do in chosen or do not in legal:
                 continue
             for cond in when:
-                if not cond.holds(facts):
+                if not cond.test(facts[cond.fact], cond.right):  # cond.holds, inlined
                     break
             else:
-                chosen[rule.do] = order
-                fired.append(rule.name)
+                chosen[do] = order
+                fired.append(name)
         return Decision(tuple(chosen.values()), {"rules_fired": fired})
 
 
@@ -127,41 +137,48 @@ class RedQuantal:
 
     def __init__(self, rules: Rules) -> None:
         self.rules = rules
-        # (Red's rung, action) -> the action, its level and the climb to it: fixed by the
-        # rules, and asked for every option every turn
-        self._terms: dict[tuple[str, str], tuple[Action, int, float]] = {}
+        # (Red's rung, the menu's actions) -> each action, its level and the climb to it:
+        # fixed by the rules, and a turn's menu is one of a few
+        self._terms: dict[tuple[str, tuple[str, ...]], tuple[_Term, ...]] = {}
         self._orders: dict[str, Order] = {}  # one per action: orders are immutable
 
-    def _term(self, red_rung: str, aid: str) -> tuple[Action, int, float]:
-        """Work out (and keep) an action's level and the climb to it from ``red_rung``."""
-        ladder = self.rules.ladder
-        action = self.rules.actions.red[aid]
-        term = self._terms[(red_rung, aid)] = (
-            action, ladder.level(action.signals), ladder.climb_cost(red_rung, action.signals))
-        return term
+    def _menu_terms(self, red_rung: str, actions: tuple[str, ...]) -> tuple[_Term, ...]:
+        """Work out (and keep) each action's level and the climb to it from ``red_rung``."""
+        ladder, menu = self.rules.ladder, self.rules.actions.red
+        terms = self._terms[(red_rung, actions)] = tuple(
+            (aid, menu[aid], ladder.level(menu[aid].signals),
+             ladder.climb_cost(red_rung, menu[aid].signals)) for aid in actions)
+        return terms
 
     def __call__(self, obs: Observation, menu: Menu) -> Decision:
         model = self.rules.red_model
         est = obs.estimate
         assert est is not None, "Red's observation carries its estimate of Blue"
-        terms, rung = self._terms, est.red_rung
-        scored, eus = {}, {}
-        for aid in menu.actions:
-            action, level, climb = terms.get((rung, aid)) or self._term(rung, aid)
-            score = scored[aid] = utility(action, level, climb, est, model)
-            eus[aid] = score["eu"]
+        key = (est.red_rung, menu.actions)
+        scored, eus, climbs = {}, {}, {}
+        for aid, action, level, climb in self._terms.get(key) or self._menu_terms(*key):
+            score = scored[aid] = utility_terms(action, level, climb, est, model)
+            eus[aid], climbs[aid] = score[0], climb
         if not scored:
             return Decision((), {"options": {}, "draw": menu.draw, "choice": None})
         pick, probs = quantal_choice(eus, model.rationality, menu.draw)
         # unrounded: the session rounds explanations only when it records them; built only
         # when read (a logged run's records, a sweep's per-turn table), not in every run
-        options = Lazy(lambda: {a: {"eu": s["eu"], "p": probs[a], "q": s["q"], "gain": s["gain"],
-                                    "loss": s["loss"], "climb": s["climb"]}
+        options = Lazy(lambda: {a: _option(s, probs[a], climbs[a])
                                 for a, s in sorted(scored.items())})
         order = self._orders.get(pick)
         if order is None:
             order = self._orders[pick] = Order(pick)
         return Decision((order,), {"options": options, "draw": menu.draw, "choice": pick})
+
+
+_Term = tuple[str, Action, int, float]  # an action id, the action, its level, the climb to it
+
+
+def _option(terms: tuple[float, ...], p: float, climb: float) -> dict[str, float]:
+    """One scored option as an explanation shows it (the terms of decision.utility_terms)."""
+    eu, _, _, q, gain, loss = terms
+    return {"eu": eu, "p": p, "q": q, "gain": gain, "loss": loss, "climb": climb}
 
 
 class Scripted:

@@ -56,6 +56,15 @@ def utility(action: Action, level: int, climb: float, est: RedEstimate,
             model: RedModel) -> dict[str, float]:
     """EU of one Red action with every term, so a student can see why Red chose as it did;
     ``climb`` is the ladder's firebreak cost from Red's own rung to the action's."""
+    eu, p_att, p_answer, q, kept, loss = utility_terms(action, level, climb, est, model)
+    return {"eu": eu, "p_detect": p_att, "p_answer": p_answer, "q": q, "gain": kept,
+            "loss": loss, "climb": climb}
+
+
+def utility_terms(action: Action, level: int, climb: float, est: RedEstimate,
+                  model: RedModel) -> tuple[float, float, float, float, float, float]:
+    """:func:`utility`'s terms as a tuple: (eu, p_detect, p_answer, q, gain, loss) (doctrine
+    scores every option every turn and reads the eu only)."""
     w = model.weights
     armed = level >= est.threshold_level
     if armed:
@@ -74,8 +83,7 @@ def utility(action: Action, level: int, climb: float, est: RedEstimate,
         loss = est.punish_share + (est.naval_loss_share if action.domain == "land_sea_air"
                                    else 0.0)
     eu = w.gain * kept - w.cost * action.cost * q * (1 + loss) - w.escalation_risk * climb
-    return {"eu": eu, "p_detect": p_att, "p_answer": p_answer, "q": q, "gain": kept,
-            "loss": loss, "climb": climb}
+    return eu, p_att, p_answer, q, kept, loss
 
 
 def worth(action: Action, seized: bool, holding_gain: float) -> float:

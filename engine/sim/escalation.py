@@ -10,6 +10,7 @@ and with the Red acts Blue knows of (detected, attributed, or evident from their
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
@@ -78,19 +79,19 @@ def adjudicate(w: World) -> None:
 def _score(w: World) -> set[int]:
     """Red gains what it does unattributed, and a share of it when the act is attributed;
     returns the indices of this turn's acts that Blue knows of."""
-    rules = w.rules
     rng = w.rng("attribution")
+    acts = _acts(w)
     known: set[int] = set()
-    for i, (side, aid) in enumerate(w.tally.actions):
-        if side != "red":
+    for i, key in enumerate(w.tally.actions):
+        if key[0] != "red":
             known.add(i)  # Blue's own acts are signals by nature
             continue
-        action = rules.actions.red[aid]
-        attributed, chance = _attribution(w, action, rng)
+        aid = key[1]
+        action, _, armed, moved = acts[key]
+        attributed, chance = _attribution(w, action, rng, moved)
         gain = gain_of(w, action)
         if action.effect == "strike":
             w.ladder.seized = True
-        armed = is_armed_attack(w, action)
         if gain > 0:  # an armed act cannot be denied: it earns its gain whoever knows
             _gain(w, aid, gain, attributed, chance, deniable=not armed)
         if attributed and chance["draw"] is not None and w.recording:
@@ -123,18 +124,17 @@ def _gain(w: World, aid: str, gain: float, attributed: bool,
                                    "gain": r6(gained), **chance})
 
 
-def _attribution(w: World, action: Action,
-                 rng: np.random.Generator) -> tuple[bool, dict[str, float | None]]:
-    """Whether Blue attributes a Red act: cyber and space acts by a draw, movements by the
-    detection of a group of the kinds the act moves."""
+def _attribution(w: World, action: Action, rng: np.random.Generator,
+                 moved: tuple[str, ...] | None) -> tuple[bool, dict[str, float | None]]:
+    """Whether Blue attributes a Red act: cyber and space acts by a draw, movements (``moved``:
+    the kinds of group the act moves) by the detection of a group of those kinds."""
     if action.domain in ("cyber", "space"):
         p = w.rules.adjudication.detection.attribution_p
         u = float(rng.random())
         return u < p, {"p_attribute": p, "draw": r6(u)}
-    if action.effect in _MOVING:
-        from engine.sim.forces.adversary import MOVERS  # the one table of who moves
-        kinds = MOVERS[action.effect]
-        seen = any(w.scenario.red.groups[g].kind in kinds for g in sorted(w.tally.detected))
+    if moved is not None:
+        groups = w.scenario.red.groups
+        seen = any(groups[g].kind in moved for g in w.tally.detected)
         return seen, {"p_attribute": None, "draw": None}  # decided by detection, not a draw
     return False, {"p_attribute": None, "draw": None}
 
@@ -143,15 +143,13 @@ def _move_rung(w: World, known: set[int]) -> None:
     """New public rung: the highest signalled by a known act this turn, or one rung down from
     last turn's if lower."""
     rungs, index = estimates.shared(w, "rungs", lambda: _rungs(w.rules))
-    menus = w.rules.actions
+    acts = _acts(w)
     top = index[w.ladder.rung] - 1
-    for i, (side, aid) in enumerate(w.tally.actions):
+    for i, key in enumerate(w.tally.actions):
         if i in known:
-            action = (menus.blue if side == "blue" else menus.red)[aid]
-            top = max(top, index[action.signals])
+            top = max(top, acts[key][1])
     if w.ladder.known_turn == w.turn:  # an attack ordered earlier became evident this turn
-        attack = menus.red[w.ladder.attack_action]
-        top = max(top, index[attack.signals])
+        top = max(top, acts[("red", w.ladder.attack_action)][1])
     new = rungs[max(0, top)]
     if new != w.ladder.rung:
         w.emit("escalation.rung", "ladder", {
@@ -165,6 +163,29 @@ def _rungs(rules: Rules) -> tuple[tuple[str, ...], dict[str, int]]:
     """The ladder's rung ids bottom to top, and each one's place (rung ids are unique)."""
     rungs = tuple(x.id for x in rules.ladder.rungs())
     return rungs, {rid: i for i, rid in enumerate(rungs)}
+
+
+_Act = tuple[Action, int, bool, tuple[str, ...] | None]
+
+
+def _acts(w: World) -> dict[tuple[Side, str], _Act]:
+    """Every action by (side, id), with the place of the rung it signals, whether it is an
+    armed attack (Red's only) and, for a movement, the kinds of group it moves: fixed by the
+    rules, and read for every act every turn."""
+    def make() -> dict[tuple[Side, str], _Act]:
+        from engine.sim.forces.adversary import MOVERS  # the one table of who moves
+        _, index = estimates.shared(w, "rungs", lambda: _rungs(w.rules))
+        menus = w.rules.actions
+        acts: dict[tuple[Side, str], _Act] = {}
+        sides: tuple[tuple[Side, Mapping[str, Action]], ...] = (
+            ("blue", menus.blue), ("red", menus.red))
+        for side, menu in sides:
+            for aid, action in menu.items():
+                armed = side == "red" and is_armed_attack(w, action)
+                moved = MOVERS[action.effect] if action.effect in _MOVING else None
+                acts[(side, aid)] = (action, index[action.signals], armed, moved)
+        return acts
+    return estimates.shared(w, "escalation.acts", make)
 
 
 def record_action(w: World, side: Side, aid: str) -> None:

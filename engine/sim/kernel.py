@@ -48,10 +48,12 @@ def run(scenario: Scenario, rules: Rules, seed: Seed = 0,
     game, doctrine = _cached(scenario, rules)
     session = game.start(seed, sink)
     players: dict[str, Controller] = {**doctrine, **(controllers or {})}
+    names = _names(players)
     while not session.over:
         if switch is not None and switch.turn == session.turn:
             players = _switch(session, switch, players)
-        play_turn(session, players)
+            names = _names(players)
+        play_turn(session, players, names)
     return RunResult(session.outcome, session.seed,
                      session.records if session.w.recording else None)
 
@@ -81,14 +83,25 @@ def _cached(scenario: Scenario, rules: Rules) -> tuple[Game, dict[str, Controlle
     return entry
 
 
-def play_turn(session: Session, players: Mapping[str, Controller]) -> None:
-    """Ask each controller for its orders (the umpire first), then play the turn."""
-    sides: tuple[Side, ...] = ("white", "blue", "red") if "white" in players else ("blue", "red")
-    for side in sides:
+_WITH_UMPIRE: tuple[Side, ...] = ("white", "blue", "red")
+_TEAMS: tuple[Side, ...] = ("blue", "red")
+
+
+def play_turn(session: Session, players: Mapping[str, Controller],
+              names: Mapping[str, str] | None = None) -> None:
+    """Ask each controller for its orders (the umpire first), then play the turn; ``names``
+    are the controllers' (name_of), when the caller made them once for its turns."""
+    if names is None:
+        names = _names(players)
+    for side in _WITH_UMPIRE if "white" in players else _TEAMS:
         controller = players[side]
         made = as_decision(controller(session.observation(side), session.legal_orders(side)))
-        session.submit(side, made, strict=False, controller=name_of(controller))
+        session.submit(side, made, strict=False, controller=names[side])
     session.step()
+
+
+def _names(players: Mapping[str, Controller]) -> dict[str, str]:
+    return {side: name_of(controller) for side, controller in players.items()}
 
 
 def _switch(session: Session, switch: Switch,

@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+import numpy as np
 import simpy
 
 from engine.errors import EngineError
-from engine.sim import beliefs, effects, escalation
+from engine.sim import beliefs, effects, escalation, estimates
 from engine.sim.assessment import assess, outcome_measures, turn_row
 from engine.sim.controllers import Decision, Menu, MenuItem
 from engine.sim.decision import Condition, compile_condition
@@ -109,6 +110,31 @@ class Game:
                 for side in TEAMS}
 
     @cached_property
+    def issue_plans(self) -> dict[Team, dict[str, _Plan]]:
+        """Each side's actions by id with what issuing one takes: its parameters' defaults in
+        name order, its effect's handler (effects.apply's) and whether it is an armed attack
+        (Red's only). Fixed for the game; orders are issued every turn."""
+        ladder = self.rules.ladder
+        threshold = ladder.level(ladder.armed_attack_threshold)
+        return {side: {aid: _Plan(action, defaults, effects.EFFECTS[action.effect],
+                                  side == "red" and ladder.level(action.signals) >= threshold)
+                       for aid, (action, defaults) in self.action_defaults[side].items()}
+                for side in TEAMS}
+
+    @cached_property
+    def injects_by_turn(self) -> dict[int, tuple[tuple[int, Team, Order], ...]]:
+        """The scenario's scripted injects by turn: index, the side they are forced on, and
+        the order (made once: orders are immutable)."""
+        blue = self.rules.actions.blue
+        out: dict[int, list[tuple[int, Team, Order]]] = {}
+        for i, inj in enumerate(self.scenario.injects):
+            side: Team = inj.side if inj.side in ("blue", "red") else (
+                "blue" if inj.action in blue else "red")
+            order = Order(inj.action, {k: str(v) for k, v in inj.params.items()})
+            out.setdefault(inj.turn, []).append((i, side, order))
+        return {turn: tuple(injects) for turn, injects in out.items()}
+
+    @cached_property
     def distances(self) -> dict[tuple[str, str], float]:
         """Sailing distance of every zone pair the theater joins (each session copies it)."""
         s = self.scenario
@@ -136,7 +162,17 @@ class Game:
         return s
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What issuing one action takes (Game.issue_plans)."""
+
+    action: Action
+    defaults: _Defaults
+    effect: effects.Handler
+    armed: bool  # a Red act at or above the armed-attack threshold
+
+
+@dataclass(slots=True)
 class _Submitted:
     orders: tuple[Order, ...]
     controller: str
@@ -161,12 +197,11 @@ class Session:
             self.w.watchers.append(self._watch)
         self._ended = False
         self._wants_turns = getattr(self.sink, "wants_turns", False)
-        # what the scenario's forces can never do (no cyber unit, no regiment): decided once
-        self._fixed: dict[Team, dict[str, str]] = {
-            side: {item.action: why for item, action in game.menu_items[side]
-                   if action.effect not in adversary.MOVERS
-                   and (why := _unable(self.w, side, action.effect))}
-            for side in TEAMS}
+        # the menus' fixed parts, the same for every session of the game (each starts from
+        # the scenario's state): made once, by the first session (_menu_tables)
+        self._fixed, self._live, self._shapes = estimates.shared(
+            self.w, "session.menus", lambda: _menu_tables(game, self.w))
+        self._decision_rngs: tuple[tuple[Team, np.random.Generator], ...] = ()
         self._begin(1)
 
     # ---- reading the state -------------------------------------------------------------------
@@ -213,7 +248,8 @@ class Session:
         entry = self.game.menu_index[side].get(order.action)
         if entry is None:
             return f"'{order.action}' is not on {side}'s menu"
-        refused = self.legal_orders(side).refused.get(order.action)
+        menu = self._menus.get(side) or self.legal_orders(side)
+        refused = menu.refused.get(order.action)
         if refused:
             return refused
         for name, value in order.params.items():
@@ -284,9 +320,10 @@ class Session:
     # ---- inside a turn -----------------------------------------------------------------------
 
     def _begin(self, turn: int) -> None:
-        self.w.turn = turn
+        w = self.w
+        w.turn = turn
         self._submitted, self._menus = {}, {}
-        self._facts = {t: side_facts(self.w, t) for t in ("blue", "red")}
+        self._facts = {"blue": side_facts(w, "blue"), "red": side_facts(w, "red")}
         self._deal()
 
     def _turn_row(self) -> dict[str, Any]:
@@ -300,59 +337,73 @@ class Session:
     def _deal(self) -> None:
         """Each side's decision draw for the turn, taken at its start whether or not anyone
         asks for a menu, so every driver of a session sees the same numbers."""
-        rng = self.w.rng
-        self._draws = {t: float(rng(name).random()) for t, name in _DECISION_STREAMS}
+        if not self._decision_rngs:  # made at the first deal, as the streams were before
+            rng = self.w.rng
+            self._decision_rngs = tuple((t, rng(name)) for t, name in _DECISION_STREAMS)
+        # a reseed switches each stream in place, so the generators held here stay current
+        self._draws = {t: float(gen.random()) for t, gen in self._decision_rngs}
 
     def _watch(self, record: dict[str, Any]) -> None:
         for team in record["visible_to"]:
             self._seen[team].append(record)
 
     def _menu(self, side: Side) -> Menu:
+        """The side's menu now: the game's fixed refusals, then each live entry's forces
+        (_unable) and preconditions; the items come from the kept shape of the refusals."""
         if side == "white":
             return Menu(side, self.turn, (), 0.0, {})
-        items, refused = [], {}
-        fixed = self._fixed[side]
-        for item, action, live, conditions in self.game.menu_checks[side]:
-            why = fixed.get(item.action)
-            if why is None and live:
-                why = self._unmet(side, action, conditions)
+        mask, unmet = 0, {}
+        w, facts = self.w, self._facts[side]
+        unable = adversary.unable if side == "red" else alliance.unable  # as _unable
+        for bit, aid, action, conditions in self._live[side]:
+            why = unable(w, action.effect)
+            if not why:
+                for cond in conditions:
+                    if not cond.test(facts[cond.fact], cond.right):
+                        why = f"precondition '{cond.text}' does not hold"
+                        break
             if why:
-                refused[item.action] = why
+                mask |= bit
+                unmet[aid] = why
+        shape, order = self._shapes[side].get(mask) or self._shape(side, mask)
+        fixed = self._fixed[side]
+        refused = {aid: fixed.get(aid) or unmet[aid] for aid in order} if unmet else dict(fixed)
+        return shape.at(self.turn, self._draws[side], refused)
+
+    def _shape(self, side: Team, mask: int) -> tuple[Menu, tuple[str, ...]]:
+        """The menu's items when the live entries of ``mask`` are refused, and the refused
+        actions in menu order (kept per mask)."""
+        fixed = self._fixed[side]
+        items, order = [], []
+        for k, (item, _, _, _) in enumerate(self.game.menu_checks[side]):
+            if item.action in fixed or mask & (1 << k):
+                order.append(item.action)
             else:
                 items.append(item)
-        return Menu(side, self.turn, tuple(items), self._draws[side], refused)
-
-    def _unmet(self, side: Team, action: Action,
-               conditions: tuple[Condition, ...]) -> str | None:
-        unable = _unable(self.w, side, action.effect)
-        if unable:
-            return unable
-        facts = self._facts[side]
-        for cond in conditions:
-            if not cond.holds(facts):
-                return f"precondition '{cond.text}' does not hold"
-        return None
+        made = self._shapes[side][mask] = (Menu(side, 0, tuple(items), 0.0, {}), tuple(order))
+        return made
 
     def _orders_phase(self) -> None:
         w = self.w
-        white = self._submitted.get("white")
+        submitted = self._submitted
+        white = submitted.get("white")
         if white is not None and white.orders:
             self._umpire(white)
         for side in TEAMS:
-            self._log_orders(side, self._submitted.get(side))
+            self._log_orders(side, submitted.get(side))
         for side in TEAMS:
-            sub = self._submitted.get(side)
-            for order in sub.orders if sub else ():
-                self._issue(side, order, sub.controller if sub else "")
-        for i, inj in enumerate(w.scenario.injects):
-            if inj.turn != w.turn or i in w.fired_early:
+            sub = submitted.get(side)
+            if sub is not None:
+                for order in sub.orders:
+                    self._issue(side, order, sub.controller)
+        for i, side, order in self.game.injects_by_turn.get(w.turn, ()):
+            if i in w.fired_early:
                 continue
-            side = inj.side if inj.side in ("blue", "red") else (
-                "blue" if inj.action in w.rules.actions.blue else "red")
-            w.emit("umpire.inject", f"inject.{i}", {
-                "side": side, "action": inj.action, "note": inj.note})
-            self._issue(side, Order(inj.action, {k: str(v) for k, v in inj.params.items()}),
-                        "umpire")
+            if w.recording:
+                inj = w.scenario.injects[i]
+                w.emit("umpire.inject", f"inject.{i}", {
+                    "side": side, "action": inj.action, "note": inj.note})
+            self._issue(side, order, "umpire")
 
     def _umpire(self, made: _Submitted) -> None:
         """The White cell's live injects: recorded as white orders so the game re-executes."""
@@ -402,13 +453,37 @@ class Session:
             w.emit("orders.rejected", side, {"order": order.to_json(), "reason": problem,
                                              "source": source}, side)
             return
-        action, defaults = self.game.action_defaults[side][order.action]
+        plan = self.game.issue_plans[side][order.action]
         given = order.params
-        params = {n: given.get(n, default) for n, default in defaults}
+        params = {n: given.get(n, default) for n, default in plan.defaults}
         escalation.record_action(w, side, order.action)
-        if side == "red" and escalation.is_armed_attack(w, action):
-            escalation.ordered_armed_attack(w, order.action, action)
-        effects.apply(w, action, params)
+        if plan.armed:
+            escalation.ordered_armed_attack(w, order.action, plan.action)
+        plan.effect(w, plan.action, params)  # effects.apply, its handler looked up once
+
+
+_Live = tuple[tuple[int, str, Action, tuple[Condition, ...]], ...]
+_Shapes = dict[Team, dict[int, tuple[Menu, tuple[str, ...]]]]
+
+
+def _menu_tables(game: Game, w: World) -> tuple[dict[Team, dict[str, str]], dict[Team, _Live],
+                                                _Shapes]:
+    """Per side: what the scenario's forces can never do (no cyber unit, no regiment), why;
+    the menu entries checked every turn (the others are legal or refused for the whole
+    session), each with its bit in a turn's mask of refusals; and, per mask seen so far, the
+    menu's items (as a menu to copy) and the refused actions in menu order."""
+    fixed: dict[Team, dict[str, str]] = {
+        side: {item.action: why for item, action in game.menu_items[side]
+               if action.effect not in adversary.MOVERS
+               and (why := _unable(w, side, action.effect))}
+        for side in TEAMS}
+    live: dict[Team, _Live] = {
+        side: tuple((1 << k, item.action, action, conditions)
+                    for k, (item, action, checked, conditions)
+                    in enumerate(game.menu_checks[side])
+                    if checked and item.action not in fixed[side])
+        for side in TEAMS}
+    return fixed, live, {side: {} for side in TEAMS}
 
 
 def _unable(w: World, side: Team, effect: str) -> str | None:
@@ -434,7 +509,7 @@ def _setup(game: Game, streams: Streams, sink: Sink) -> World:
     s, r = game.scenario, game.rules
     w = World(s, r, simpy.Environment(), streams, sink)
     w.recording = getattr(sink, "wants_records", True)
-    w.dist = dict(game.distances)
+    w.dist = game.distances  # read only: a table of the game, shared by its sessions
     w.shared = game.shared
     escalation.setup(w)
     c2.setup(w)

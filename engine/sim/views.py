@@ -20,6 +20,8 @@ from engine.sim.adjudication import (
 )
 from engine.sim.forces import c2, isr
 from engine.sim.state import World, r6
+from engine.spec.rules import Rules
+from engine.spec.scenario import Scenario
 from engine.spec.types import Readiness, Side, Team
 
 
@@ -90,8 +92,10 @@ def observe(w: World, side: Side, events: tuple[Mapping[str, Any], ...] = (),
         return Observation(w.turn, side, w.ladder.rung, w.rung_level(), facts, situation,
                            None, events)
     facts = dict(known[side]) if known is not None else side_facts(w, side)
-    situation = Lazy(lambda: blue_situation(w) if side == "blue" else red_situation(w))
-    estimate = red_estimate(w) if side == "red" else None
+    if side == "blue":
+        situation, estimate = Lazy(lambda: blue_situation(w)), None
+    else:
+        situation, estimate = Lazy(lambda: red_situation(w)), red_estimate(w)
     return Observation(w.turn, side, w.ladder.rung, w.rung_level(), facts, situation,
                        estimate, events)
 
@@ -99,29 +103,53 @@ def observe(w: World, side: Side, events: tuple[Mapping[str, Any], ...] = (),
 def side_facts(w: World, side: Team) -> dict[str, float]:
     """The numbers doctrine conditions and preconditions read (see rules.FACTS), each from
     what that side knows."""
-    blue = side == "blue"
-    lad, mind = w.ladder, w.mind
-    authority = any(w.littoral.authority.values())
-    requested = authority or any(w.littoral.pending.values())
+    return _blue_facts(w) if side == "blue" else _red_facts(w)
+
+
+def _blue_facts(w: World) -> dict[str, float]:
+    lad, littoral, last = w.ladder, w.littoral, w.tally.last
+    authority = any(littoral.authority.values())
+    requested = authority or any(littoral.pending.values())
     return {
         "turn": float(w.turn),
         "rung": float(w.rung_level()),
-        "red_tracks": float(isr.fresh_tracks(w)) if blue else 0.0,
-        "incursions_seen": float(w.tally.last.get("incursions_detected", 0)) if blue else 0.0,
-        "links_degraded": float(len(c2.degraded_links(w)) if blue else len(_outages(w))),
-        "outages_seen": float(w.tally.last.get("link_outages" if blue else "cyber_hits", 0)),
-        "authority": float(authority if blue else mind.authority_seen),
-        "authority_requested": float(requested if blue else mind.authority_seen),
+        "red_tracks": float(isr.fresh_tracks(w)),
+        "incursions_seen": float(last.get("incursions_detected", 0)),
+        "links_degraded": float(len(c2.degraded_links(w))),
+        "outages_seen": float(last.get("link_outages", 0)),
+        "authority": float(authority),
+        "authority_requested": float(requested),
         "article5": float(lad.article5_turn is not None),
-        "armed_attack": float((lad.known_turn if blue else lad.armed_attack_turn) is not None),
-        "blue_isr_seen": 0.0 if blue else r6(mind.isr_seen_h),
-        "red_gains": r6(lad.attributed_gains if blue else lad.gains_claimed),
+        "armed_attack": float(lad.known_turn is not None),
+        "blue_isr_seen": 0.0,
+        "red_gains": r6(lad.attributed_gains),
+    }
+
+
+def _red_facts(w: World) -> dict[str, float]:
+    lad, mind = w.ladder, w.mind
+    now = w.now
+    outages = sum(1 for until in mind.known_outages.values() if until > now)  # _outages's
+    return {
+        "turn": float(w.turn),
+        "rung": float(w.rung_level()),
+        "red_tracks": 0.0,
+        "incursions_seen": 0.0,
+        "links_degraded": float(outages),
+        "outages_seen": float(w.tally.last.get("cyber_hits", 0)),
+        "authority": float(mind.authority_seen),
+        "authority_requested": float(mind.authority_seen),
+        "article5": float(lad.article5_turn is not None),
+        "armed_attack": float(lad.armed_attack_turn is not None),
+        "blue_isr_seen": r6(mind.isr_seen_h),
+        "red_gains": r6(lad.gains_claimed),
     }
 
 
 def _outages(w: World) -> list[str]:
     """The links Red knows it took down and believes still down."""
-    return sorted(lid for lid, until in w.mind.known_outages.items() if until > w.now)
+    now = w.now
+    return sorted(lid for lid, until in w.mind.known_outages.items() if until > now)
 
 
 def blue_situation(w: World) -> dict[str, Any]:
@@ -164,32 +192,62 @@ def truth(w: World) -> dict[str, Any]:
             "article5_turn": lad.article5_turn, "red_gains": r6(lad.red_gains)}
 
 
+@dataclass(frozen=True, slots=True)
+class _RedFixed:
+    """The terms of Red's estimate that the scenario and rules fix (made once per game)."""
+
+    attribution_p: float
+    patience_h: float
+    covered_domains: tuple[str, ...]
+    gain_share: float
+    holding_gain: float
+    threshold_level: int
+    hours: float  # of a turn
+    navy: tuple[str, ...]  # Red's naval groups, by id
+    strikers: tuple[estimates.Shooter, ...]  # the counterstrike units in range
+
+
+def _red_fixed(s: Scenario, r: Rules) -> _RedFixed:
+    adj = r.adjudication
+    return _RedFixed(
+        attribution_p=adj.detection.attribution_p, patience_h=r.red_model.patience,
+        covered_domains=s.treaty.article5_domains, gain_share=adj.attributed_gain_share,
+        holding_gain=adj.holding_gain,
+        threshold_level=r.ladder.level(r.ladder.armed_attack_threshold),
+        hours=float(s.turns.hours),
+        navy=tuple(gid for gid, g in sorted(s.red.groups.items()) if g.kind == "navy"),
+        strikers=estimates.counterstrike_shooters(s, r))
+
+
+_NOTHING_DOWN: frozenset[str] = frozenset()
+
+
 def red_estimate(w: World) -> decision.RedEstimate:
     """Red's estimate of Blue: its beliefs plus what Blue's declared posture and the acts Red
     has seen imply, with the adjudication's formulas (sim/estimates.py)."""
     s, r, mind = w.scenario, w.rules, w.mind
-    down = frozenset(_outages(w))
+    fixed: _RedFixed = estimates.shared(w, "red.fixed", lambda: _red_fixed(s, r))
+    outages = mind.known_outages
+    down = frozenset(_outages(w)) if outages else _NOTHING_DOWN
     p_seen = estimates.seen_probability(mind.isr, r)
-    naval, punish = _expected_losses(w, p_seen, down)
+    naval, punish = _expected_losses(w, p_seen, down, fixed)
     return decision.RedEstimate(
-        p_seen=p_seen, resolve=mind.resolve,
-        attribution_p=r.adjudication.detection.attribution_p,
-        response_delay_h=_response_delay(w, down), patience_h=r.red_model.patience,
-        covered_domains=s.treaty.article5_domains, naval_loss_share=naval,
-        punish_share=punish, gain_share=r.adjudication.attributed_gain_share,
-        holding_gain=r.adjudication.holding_gain, seized=w.ladder.seized,
-        red_rung=w.ladder.red_rung,
-        threshold_level=r.ladder.level(r.ladder.armed_attack_threshold))
+        p_seen=p_seen, resolve=mind.resolve, attribution_p=fixed.attribution_p,
+        response_delay_h=_response_delay(w, down, fixed.hours),
+        patience_h=fixed.patience_h, covered_domains=fixed.covered_domains,
+        naval_loss_share=naval, punish_share=punish, gain_share=fixed.gain_share,
+        holding_gain=fixed.holding_gain, seized=w.ladder.seized, red_rung=w.ladder.red_rung,
+        threshold_level=fixed.threshold_level)
 
 
-def _response_delay(w: World, down: frozenset[str]) -> float:
+def _response_delay(w: World, down: frozenset[str], hours: float) -> float:
     """Hours from Red's act to Blue's answer: the wait for a detection at the coverage Red
     believes in, consultation (unless authority was announced) and C2 there and back, over
     the links Red knows are (``down``) or believes are up."""
     seen = w.mind.authority_seen
     c2_h = estimates.shared(w, ("response_delay", down, seen),
                             lambda: _delay_over(w, down, seen))
-    return estimates.detection_delay_h(w.mind.isr, w.hours) + c2_h
+    return estimates.detection_delay_h(w.mind.isr, hours) + c2_h
 
 
 def _delay_over(w: World, down: frozenset[str], authority_seen: bool) -> float:
@@ -206,21 +264,20 @@ def _delay_over(w: World, down: frozenset[str], authority_seen: bool) -> float:
 _LOSSES_KEPT = 256  # exact estimates kept per game: a run's first turns repeat in every run
 
 
-def _expected_losses(w: World, p_seen: float, down: frozenset[str]) -> tuple[float, float]:
+def _expected_losses(w: World, p_seen: float, down: frozenset[str],
+                     fixed: _RedFixed) -> tuple[float, float]:
     """Shares of Red's navy it expects to lose if Blue answers: to the batteries in range of its
     objective (at the readiness it has seen, each salvo needing a track: Blue's coverage as Red
     believes it, ``p_seen``, and the report's way to the batteries over the links Red knows
     are ``down``) and to counterstrike."""
-    s = w.scenario
-    navy: tuple[str, ...] = estimates.shared(w, "navy", lambda: tuple(
-        gid for gid, g in sorted(s.red.groups.items()) if g.kind == "navy"))
+    navy = fixed.navy
     groups = w.red.groups
     fleet = tuple(groups[gid].ships for gid in navy)
     ships = sum(fleet)
     if ships <= 0:
         return 0.0, 0.0
     seen = tuple(sorted(w.mind.seen_readiness.items()))
-    batteries, strikers = _shooters(w, seen), _shooters(w, None)
+    batteries, strikers = _shooters(w, seen), fixed.strikers
     if not batteries and not strikers:
         return 0.0, 0.0  # nothing in range sinks a ship: exactly what the sums below give
     scouting = kill_chain_probability(
@@ -237,13 +294,11 @@ def _expected_losses(w: World, p_seen: float, down: frozenset[str]) -> tuple[flo
     return naval / ships, punish / ships
 
 
-def _shooters(w: World, seen: tuple[tuple[str, Readiness], ...] | None,
-              ) -> tuple[estimates.Shooter, ...]:
-    """The batteries in range at the readiness Red has ``seen``, or (None) the counterstrike
-    units: fixed by the scenario and rules, so made once for the game."""
+def _shooters(w: World, seen: tuple[tuple[str, Readiness], ...]) -> tuple[estimates.Shooter, ...]:
+    """The batteries in range at the readiness Red has ``seen``: fixed by the scenario, the
+    rules and ``seen``, so made once for the game (the counterstrike units are in
+    _RedFixed)."""
     s, r = w.scenario, w.rules
-    if seen is None:
-        return estimates.shared(w, "counterstrike", lambda: estimates.counterstrike_shooters(s, r))
     return estimates.shared(w, ("batteries", seen),
                             lambda: estimates.battery_shooters(s, r, dict(seen)))
 

@@ -8,8 +8,9 @@ import json
 import pytest
 
 import engine
-from engine.sim.controllers import BlueDoctrine, RedQuantal, as_decision
-from engine.sim.session import Game, OrderRefused
+from engine.sim import effects, escalation
+from engine.sim.controllers import BlueDoctrine, Menu, RedQuantal, as_decision
+from engine.sim.session import Game, OrderRefused, _unable
 from engine.sim.state import ListSink
 from engine.testing import records_of
 
@@ -161,6 +162,53 @@ def test_the_menu_draw_is_fixed_for_the_turn_and_params_list_choices():
     assert a.draw == b.draw and 0 <= a.draw < 1
     tempo = next(i for i in s.legal_orders("blue").items if i.action == "isr_tempo")
     assert tempo.params["level"] == ("low", "normal", "surge")
+
+
+def _menu_afresh(s, side: str) -> Menu:
+    """A side's menu made the plain way: every entry's refusal checked in menu order."""
+    items, refused = [], {}
+    for item, action, live, conditions in s.game.menu_checks[side]:
+        why = s._fixed[side].get(item.action)
+        if why is None and live:
+            why = _unable(s.w, side, action.effect) or next(
+                (f"precondition '{c.text}' does not hold" for c in conditions
+                 if not c.holds(s._facts[side])), None)
+        if why:
+            refused[item.action] = why
+        else:
+            items.append(item)
+    return Menu(side, s.turn, tuple(items), s._draws[side], refused)
+
+
+@pytest.mark.parametrize("name", ["alliance-2023", "classroom-tutorial"])
+def test_menus_made_from_kept_item_sets_equal_menus_made_afresh(name):
+    game = engine.Game.load(name)
+    players = {"blue": BlueDoctrine(game.rules), "red": RedQuantal(game.rules)}
+    for seed in range(4):
+        s = game.start(seed=seed)
+        while not s.over:
+            for side in ("blue", "red"):
+                menu, fresh = s.legal_orders(side), _menu_afresh(s, side)
+                assert menu == fresh and menu.actions == fresh.actions
+                assert list(menu.refused.items()) == list(fresh.refused.items())
+                assert all(a in menu for a in fresh.actions)
+                s.submit(side, as_decision(players[side](s.observation(side), menu)),
+                         strict=False)
+            s.step()
+
+
+def test_the_games_issue_plans_and_injects_agree_with_the_rules_and_scenario():
+    game = engine.Game.load("alliance-2024")
+    w = game.start(seed=0).w
+    for side in ("blue", "red"):
+        for aid, plan in game.issue_plans[side].items():
+            assert plan.action is game.action_defaults[side][aid][0]
+            assert plan.effect is effects.EFFECTS[plan.action.effect]
+            assert plan.armed == (side == "red" and escalation.is_armed_attack(w, plan.action))
+    listed = sorted((turn, i) for turn, injects in game.injects_by_turn.items()
+                    for i, _, _ in injects)
+    assert listed == sorted((inj.turn, i) for i, inj in enumerate(game.scenario.injects))
+    assert listed, "the scenario scripts injects"
 
 
 def test_a_session_rebuilt_from_a_log_prefix_continues_identically():
