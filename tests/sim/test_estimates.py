@@ -125,16 +125,21 @@ def test_counterstrike_reaches_only_within_range():
 def test_a_shooters_salvos_are_sized_by_the_engines_rule_until_its_magazine_runs_out():
     s, r = _pair("alliance-2023")
     (first, *_) = estimates.battery_shooters(s, r, {"mlr12": "alert"})
-    magazine, sizes = first.magazine, []
-    for _ in range(first.salvos):
-        count, per = battery_salvo(launchers=first.launchers, magazine=magazine,
-                                   ready_share=first.ready_share,
-                                   missiles_per_launcher=first.missiles_per_launcher)
-        if count == 0:
-            break
-        magazine -= count * per
-        sizes.append((count, per))
-    assert first.sizes == tuple(sizes) and sizes
+
+    def salvo(magazine: int) -> tuple[int, int]:
+        return battery_salvo(launchers=first.launchers, magazine=magazine,
+                             ready_share=first.ready_share,
+                             missiles_per_launcher=first.missiles_per_launcher)
+
+    sizes = first.sizes
+    assert sizes and sizes[0] == salvo(first.magazine)  # the first salvo: a full magazine
+    assert len(sizes) <= first.salvos
+    used = [sum(c * p for c, p in sizes[:i]) for i in range(len(sizes) + 1)]
+    assert used[-1] <= first.magazine
+    # each salvo is sized from what the ones before it left, and it stops only when its turns
+    # run out or the rest of the magazine cannot fire
+    assert all(sizes[i] == salvo(first.magazine - used[i]) for i in range(len(sizes)))
+    assert len(sizes) == first.salvos or salvo(first.magazine - used[-1])[0] == 0
     dry = estimates.Shooter(4.0, 2, 0, 1.0, 0.7, 3)
     assert dry.sizes == ()  # an empty magazine fires nothing
 
