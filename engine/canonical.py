@@ -102,19 +102,6 @@ def _number_spans(out: bytes) -> list[tuple[int, int]]:
     return sorted(spans)
 
 
-def encode_unsorted(obj: Any) -> bytes:
-    """``encode(obj, sort=False)`` by the shortest path: a log writes one per record. Text with
-    none of the three markers a difference needs (a short exponent, a small decimal, a null)
-    is orjson's as it stands; any other takes the checks of :func:`encode`."""
-    try:
-        out = _dumps(obj)
-    except TypeError:
-        return reference(obj, False).encode()
-    if b"e-" in out or b"0.0000" in out or b"null" in out:
-        return encode(obj, False)
-    return out
-
-
 def canonical(obj: Any) -> str:
     """The canonical JSON text of ``obj``."""
     return encode(obj).decode()

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from engine.canonical import encode, encode_unsorted
+from engine.canonical import encode
 from engine.errors import LogError, Problem
 from engine.io.logschema import LOG_FORMAT, LOG_VERSION, make_header
 
@@ -101,7 +101,7 @@ class LogWriter:
     def emit(self, record: dict[str, Any]) -> None:
         # _write's work, inlined: a run writes a thousand records, and each layer of calls
         # costs as much as hashing the line
-        body = encode_unsorted(record)
+        body = encode(record, sort=False)
         self._h = h = _sha256(self._h + body).hexdigest()[:HASH_LEN].encode()
         self._lines.append(b'%s,"h":"%s"}' % (body[:-1], h))
         self.count += 1

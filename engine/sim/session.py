@@ -136,7 +136,7 @@ class Game:
 
     @cached_property
     def distances(self) -> dict[tuple[str, str], float]:
-        """Sailing distance of every zone pair the theater joins (each session copies it)."""
+        """Sailing distance of every zone pair the theater joins (sessions only read it)."""
         s = self.scenario
         dist = {(z, z): 0.0 for z in s.theater.zones}
         for a, b, d in s.theater.distances:

@@ -128,14 +128,12 @@ def _blue_facts(w: World) -> dict[str, float]:
 
 def _red_facts(w: World) -> dict[str, float]:
     lad, mind = w.ladder, w.mind
-    now = w.now
-    outages = sum(1 for until in mind.known_outages.values() if until > now)  # _outages's
     return {
         "turn": float(w.turn),
         "rung": float(w.rung_level()),
         "red_tracks": 0.0,
         "incursions_seen": 0.0,
-        "links_degraded": float(outages),
+        "links_degraded": float(len(_outages(w))),
         "outages_seen": float(w.tally.last.get("cyber_hits", 0)),
         "authority": float(mind.authority_seen),
         "authority_requested": float(mind.authority_seen),
